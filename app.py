@@ -1,0 +1,17 @@
+"""resnet-viz: the Streamlit entry point (``streamlit run app.py``)."""
+
+import streamlit as st
+
+from resnet_viz.app.common import boot, sidebar
+
+st.set_page_config(page_title="resnet-viz: why skip connections work", page_icon=":material/hub:",
+                   layout="wide")
+boot()
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
+]
+page = st.navigation(pages)
+sidebar()
+page.run()

@@ -1,0 +1,127 @@
+"""Architectures: the zoo, and exactly what a skip connection adds to a block."""
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from resnet_viz.app.common import header, takeaway
+from resnet_viz.models import build_model, count_params
+from resnet_viz.plots import block_dot, count, params_vs_depth
+from resnet_viz.stats import model_stats
+
+header("Architectures", "What is a residual block made of, and what exactly does the skip connection add?")
+
+BLOCKS = {
+    "CIFAR basic block (ResNet-20 ... 1202)": ("resnet20", "plain20"),
+    "ImageNet basic block (ResNet-18/34)": ("resnet34", "plain34"),
+    "ImageNet bottleneck (ResNet-50/101/152)": ("resnet50", "plain50"),
+}
+POSITIONS = {
+    "first block of stage 2 (halves the resolution, doubles the channels)": ("layer2", 0),
+    "second block of stage 2 (same shape in and out)": ("layer2", 1),
+}
+SHORTCUT_HELP = ("Where a block changes the shape, x cannot be added as it is. A: subsample and pad with "
+                 "zero channels (no parameters; the paper's CIFAR nets). B: a 1x1 convolution there "
+                 "(torchvision's ImageNet ResNets). C: a 1x1 convolution on every block.")
+
+c1, c2, c3 = st.columns([2, 2, 1])
+block_kind = c1.selectbox("Block", list(BLOCKS), key="block")
+position = c2.selectbox("Which block", list(POSITIONS), key="position")
+is_cifar = block_kind.startswith("CIFAR")
+shortcut = c3.radio("Shortcut option", ["A", "B", "C"], key="shortcut", horizontal=True, help=SHORTCUT_HELP,
+                    disabled=not is_cifar, index=0 if is_cifar else 1)
+if not is_cifar:
+    shortcut = "B"  # torchvision's choice
+
+
+@st.cache_resource(show_spinner=False)
+def twin_blocks(kind: str, stage: str, index: int, option: str):
+    """The same block position in a ResNet and its plain twin (meta device: shapes only)."""
+    res_name, plain_name = BLOCKS[kind]
+    opts = {"shortcut": option} if kind.startswith("CIFAR") else {}
+    with torch.device("meta"):
+        res, plain = build_model(res_name, **opts), build_model(plain_name, **opts)
+    return res, plain, getattr(res, stage)[index], getattr(plain, stage)[index]
+
+
+stage, index = POSITIONS[position]
+res_model, plain_model, res_block, plain_block = twin_blocks(block_kind, stage, index, shortcut)
+res_name, plain_name = BLOCKS[block_kind]
+sc_params = count(getattr(res_block, "downsample", None))
+if getattr(res_block, "downsample", None) is None:
+    sc_label = "identity x (0 params)"
+elif sc_params == 0:
+    sc_label = "x[:, :, ::2, ::2] + zero channels (0 params)"
+else:
+    conv = res_block.downsample[0]
+    stride = f", stride {conv.stride[0]}" if conv.stride[0] != 1 else ""
+    sc_label = f"1x1 conv{stride} + BN ({sc_params:,} params)"
+
+left, right = st.columns(2)
+with left:
+    st.graphviz_chart(block_dot(res_block, title=f"{res_name}.{stage}[{index}]: residual block", skip=True,
+                                shortcut_label=sc_label), width="stretch")
+with right:
+    st.graphviz_chart(block_dot(plain_block, title=f"{plain_name}.{stage}[{index}]: plain twin", skip=False),
+                      width="stretch")
+
+p_res, p_plain = count(res_model), count(plain_model)
+b_res, b_plain = count(res_block), count(plain_block)
+n_proj = sum(1 for m in res_model.modules() if getattr(m, "downsample", None) is not None and count(m.downsample))
+if p_res == p_plain:
+    takeaway(f"This block has {b_res:,} parameters in both twins, and the whole {res_name} has exactly as many "
+             f"as {plain_name} ({p_res:,}): with option {shortcut} the skip connection adds no parameters, "
+             f"only the addition of x.")
+else:
+    takeaway(f"{res_name} has {p_res:,} parameters and {plain_name} {p_plain:,}: the {n_proj} projection "
+             f"shortcut{'s' if n_proj != 1 else ''} add {p_res - p_plain:,} "
+             f"({100 * (p_res - p_plain) / p_plain:.2f} %). "
+             f"This block: {b_res:,} vs {b_plain:,}.")
+
+with st.expander("How to read this figure"):
+    st.markdown(
+        "Each box is a real layer of the model, with its parameter count read from the module. Data flows "
+        "top to bottom. In the residual block (left) the input x also takes the coloured path around the "
+        "layers and is **added** to their output F(x) before the last ReLU, so the layers only have to learn "
+        "the *correction* F(x) = H(x) - x. The plain twin (right) has the same layers without that path: "
+        "it must learn the whole mapping H(x). Bottleneck blocks squeeze the channels with a 1x1 conv, do the "
+        "3x3 conv on 4x fewer channels, and expand them again: cheaper for deep nets.")
+
+st.subheader("The model zoo")
+st.caption("Click a column header to sort. FLOPs are counted by `torch.utils.flop_counter` for one image at the "
+           "model's input size: **1 multiply-add = 2 FLOPs** (torchvision's tables call ResNet-50's 4.09 GMAC "
+           "\"4.09 GFLOPS\"; the paper's \"3.8 x 10^9 FLOPs\" are multiply-adds of the original V1 design).")
+families = st.multiselect("Families", ["cifar", "imagenet", "zoo"], default=["cifar", "imagenet", "zoo"],
+                          key="families")
+with st.spinner("Counting parameters and FLOPs of every model (once per machine)..."):
+    rows = model_stats()
+df = pd.DataFrame(rows)
+df = df[df["family"].isin(families)]
+df = df.assign(gflops=df["flops"] / 1e9)[["name", "family", "depth", "skip", "params", "gflops", "input_size",
+                                           "twin", "description"]]
+st.dataframe(
+    df, hide_index=True, width="stretch",
+    column_config={
+        "params": st.column_config.NumberColumn("parameters", format="localized"),
+        "gflops": st.column_config.NumberColumn("GFLOP / image", format="%.3f"),
+        "input_size": st.column_config.NumberColumn("input (px)"),
+        "skip": st.column_config.CheckboxColumn("skip"),
+    },
+)
+fam = "cifar" if "cifar" in families or not families else families[0]
+if fam in ("cifar", "imagenet"):
+    st.plotly_chart(params_vs_depth(rows, family=fam), width="stretch", key="params_plot")
+    pairs = [r for r in rows if r["family"] == fam and r["skip"]]
+    same = all(count_params(r["name"]) == count_params(r["twin"]) for r in pairs)
+    st.caption(f"{fam} family: the ResNet and plain curves "
+               + ("lie on top of each other: every twin pair has identical parameter counts." if same else
+                  "differ only by the projection shortcuts' parameters."))
+
+with st.expander("Go deeper"):
+    st.markdown(
+        "- He, Zhang, Ren, Sun (2015), *Deep Residual Learning for Image Recognition*, arXiv:1512.03385: "
+        "section 3.3 (shortcut options A/B/C), section 4.2 (the CIFAR-10 nets: 6n+2 layers, 16/32/64 "
+        "filters), Table 6 (ResNet-20: 0.27M parameters ... ResNet-1202: 19.4M).\n"
+        "- torchvision's ResNet-50 and deeper are *V1.5*: the stride-2 sits in the 3x3 conv of the "
+        "bottleneck, not the first 1x1.\n"
+        "- Reproduce the numbers: `python -m resnet_viz models`, `python -m resnet_viz info resnet50`.")

@@ -1,0 +1,103 @@
+"""Shared pieces of every page: start-up, cached loaders, sidebar, page anatomy, error handling.
+
+Cached models (``st.cache_resource``) are shared by every session: they are loaded once, put in
+``eval()`` and never mutated while serving. Probes that need gradients or train-mode BatchNorm
+work on a copy of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+import streamlit as st
+
+from .. import __version__
+from ..env import can_reach, configure_threads, device_summary, hub_checkpoint_dir
+from ..plots import PLAIN_COLOR, RESNET_COLOR
+
+log = logging.getLogger("resnet_viz.app")
+
+_boot_lock = threading.Lock()
+_booted = False
+
+
+def boot() -> None:
+    """Once per server process: set torch's thread count and warm the model-stats cache."""
+    global _booted
+    with _boot_lock:
+        if _booted:
+            return
+        configure_threads()
+        from ..stats import model_stats, stats_cached
+
+        if not stats_cached():
+            # not a daemon: killing it inside torch at interpreter exit aborts the process
+            threading.Thread(target=model_stats, name="model-stats").start()
+        _booted = True
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def network_available() -> bool:
+    """Whether the weight/data download hosts answer (checked at most every 5 minutes)."""
+    return can_reach("https://download.pytorch.org/models/")
+
+
+@st.cache_resource(show_spinner="Loading model weights (once per server)...", max_entries=16)
+def get_model(arch: str, weights: str | None = None):
+    """A shared, read-only model in eval mode. Errors are not cached (Streamlit re-raises them)."""
+    from ..weights import load_model
+
+    return load_model(arch, weights)
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.markdown(
+            f"<span style='color:{PLAIN_COLOR};font-weight:700'>&#9632; plain (no skip)</span> &nbsp; "
+            f"<span style='color:{RESNET_COLOR};font-weight:700'>&#9632; ResNet (skip)</span>",
+            unsafe_allow_html=True,
+        )
+        st.caption(f"Compute: {device_summary()}")
+        online = network_available()
+        st.caption("Network: online (downloads possible)" if online else
+                   "Network: offline - using shipped and cached weights only")
+        st.caption(f"resnet-viz {__version__}")
+
+
+def header(title: str, question: str) -> None:
+    """Page anatomy step 1: the title and the one question the page answers."""
+    st.title(title)
+    st.markdown(f"**{question}**")
+
+
+def takeaway(text: str) -> None:
+    """Page anatomy step 4: one sentence computed from the figure's data."""
+    st.info(text, icon=":material/lightbulb:")
+
+
+@contextlib.contextmanager
+def friendly_errors(what: str):
+    """Show expected failures as a short message and unexpected ones without a traceback.
+
+    Expected errors (bad file, missing weights, bad input) carry a message written for the
+    user; anything else is logged on the server with its traceback and shown as one line.
+    """
+    from ..data import DataUnavailable, ImageError
+    from ..weights import WeightsError, WeightsUnavailable
+
+    try:
+        yield
+    except (ImageError, WeightsError) as e:
+        st.error(f"{what}: {e}", icon=":material/error:")
+    except (WeightsUnavailable, DataUnavailable) as e:
+        st.warning(f"{what}: {e}", icon=":material/cloud_off:")
+    except Exception as e:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
+        log.exception("unexpected error while %s", what)
+        st.error(f"{what}: something went wrong ({type(e).__name__}). The rest of the app keeps working; "
+                 "please try other settings.", icon=":material/error:")
+
+
+def hub_dir() -> str:
+    return str(hub_checkpoint_dir())

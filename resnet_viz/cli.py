@@ -1,0 +1,200 @@
+"""``python -m resnet_viz``: the command-line interface.
+
+Every command that prints data takes ``--json``. Errors print one line to stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EXIT_ERROR = 2
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exit code 2."""
+
+
+def _print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
+
+
+def _fmt_flops(flops: int) -> str:
+    return f"{flops / 1e9:.3f}"
+
+
+# ----------------------------------------------------------------------------- commands
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import count_params, list_models
+
+    rows = [{"name": m.name, "family": m.family, "depth": m.depth, "skip": m.skip,
+             "params": count_params(m.name), "input_size": m.input_size, "twin": m.twin,
+             "description": m.description}
+            for m in list_models(args.family)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table([{**r, "params": f"{r['params']:,}"} for r in rows],
+                     ["name", "family", "depth", "skip", "params", "description"])
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .models import count_flops, count_params, get_info, weight_layers
+    from .models.registry import _meta_model
+
+    info = get_info(args.model)
+    size = args.size or info.input_size
+    flops = count_flops(info.name, size)
+    layers = weight_layers(_meta_model(info.name))
+    row = {
+        "name": info.name, "family": info.family, "depth": info.depth, "skip": info.skip,
+        "params": count_params(info.name), "input_size": size, "flops": flops,
+        "gflops": round(flops / 1e9, 4), "gmacs": round(flops / 2e9, 4),
+        "weight_layers": len(layers),
+        "conv_layers": sum(1 for _, m in layers if m.__class__.__name__ == "Conv2d"),
+        "linear_layers": sum(1 for _, m in layers if m.__class__.__name__ != "Conv2d"),
+        "twin": info.twin, "description": info.description,
+    }
+    if args.json:
+        print(json.dumps(row, indent=2))
+        return 0
+    print(f"{info.name}: {info.description}")
+    print(f"  family        {info.family}   depth {info.depth}   skip connections: {'yes' if info.skip else 'no'}")
+    print(f"  parameters    {row['params']:,}")
+    print(f"  FLOPs         {row['gflops']:.3f} GFLOP per {size}x{size} image "
+          f"({row['gmacs']:.3f} GMAC; torch.utils.flop_counter counts 2 FLOPs per multiply-add)")
+    print(f"  weight layers {row['weight_layers']} ({row['conv_layers']} conv, {row['linear_layers']} linear)")
+    if info.twin:
+        print(f"  twin          {info.twin}")
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from .env import resolve_device
+    from .weights import load_model
+
+    device = resolve_device(args.device)
+    return load_model(args.model, args.weights, device=device)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .data import get_dataset
+    from .inference import evaluate
+
+    lm = _load(args)
+    ds = get_dataset(args.data, args.split, transform=lm.transforms())
+    classes = list(getattr(ds, "classes", []) or [])
+    if classes and lm.meta.categories and len(classes) != lm.meta.num_classes:
+        raise CliError(f"the data set has {len(classes)} classes but {args.model} predicts {lm.meta.num_classes}")
+    if classes and lm.meta.categories and classes != list(lm.meta.categories):
+        raise CliError(f"the data set's classes {classes[:3]}... are not the model's {lm.meta.categories[:3]}...")
+    if args.limit:
+        import torch
+
+        g = torch.Generator().manual_seed(0)
+        idx = torch.randperm(len(ds), generator=g)[: args.limit].tolist()
+        ds = torch.utils.data.Subset(ds, idx)
+        ds.classes = classes  # type: ignore[attr-defined]
+    res = evaluate(lm, ds, batch_size=args.batch_size, num_workers=args.workers,
+                   progress=lambda it: tqdm(it, desc=f"evaluate {args.model}", unit="batch", file=sys.stderr,
+                                            disable=args.quiet))
+    res.update(model=args.model, weights=lm.meta.source, data=args.data, split=args.split)
+    if args.json:
+        res.pop("confusion")
+        print(json.dumps(res, indent=2))
+        return 0
+    print(f"{args.model} ({lm.meta.source}) on {args.data} [{args.split}]: "
+          f"top-1 accuracy {100 * res['accuracy']:.2f} % ({res['correct']}/{res['n']})")
+    for name, acc in res["per_class"].items():
+        print(f"  {name:<12} {100 * acc:6.2f} %")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from .data import load_image
+    from .inference import classify
+
+    image = load_image(args.image)
+    lm = _load(args)
+    top = classify(lm, image, top=args.top)
+    if args.json:
+        print(json.dumps([{"label": t["label"], "prob": t["prob"]} for t in top], indent=2))
+        return 0
+    print(f"{args.model} ({lm.meta.source}):")
+    for t in top:
+        print(f"  {t['prob']:7.2%}  {t['label']}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m resnet_viz",
+                                description="Residual networks vs their plain twins: models, weights, data.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help: str, fn) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    sp = add("models", "list every registered model with family, depth, skip and parameters", cmd_models)
+    sp.add_argument("--family", choices=["cifar", "imagenet", "zoo"], help="only this family")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sp = add("info", "parameters, FLOPs and layer count of one model", cmd_info)
+    sp.add_argument("model")
+    sp.add_argument("--size", type=int, help="input side in pixels (default: the model's own)")
+    sp.add_argument("--json", action="store_true")
+
+    def model_args(sp: argparse.ArgumentParser, required: bool = True) -> None:
+        sp.add_argument("--model", required=required, help="registered model name, e.g. resnet20")
+        sp.add_argument("--weights", default=None,
+                        help="random | reference | shipped | imagenet | DEFAULT | IMAGENET1K_V1 | a file "
+                             "(.safetensors, .pt, .pth, .th); default: the best available")
+        sp.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu) | cpu | cuda | mps")
+
+    sp = add("evaluate", "top-1 accuracy (overall and per class) on a data set", cmd_evaluate)
+    model_args(sp)
+    sp.add_argument("--data", required=True, help="cifar10 | imagefolder:PATH | shapes")
+    sp.add_argument("--split", default="test", choices=["train", "test"])
+    sp.add_argument("--limit", type=int, default=0, help="evaluate a random subset of N images (seed 0)")
+    sp.add_argument("--batch-size", type=int, default=256)
+    sp.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("classify", "top-k classes of one image", cmd_classify)
+    sp.add_argument("image", help="image file (png, jpeg, webp, gif, bmp, tiff)")
+    model_args(sp)
+    sp.add_argument("--top", type=int, default=5)
+    sp.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import DataUnavailable, ImageError
+    from .env import configure_threads
+    from .models import UnknownModel
+    from .weights import WeightsError, WeightsUnavailable
+
+    args = build_parser().parse_args(argv)
+    configure_threads()
+    try:
+        return args.fn(args)
+    except (CliError, UnknownModel, WeightsError, WeightsUnavailable, DataUnavailable, ImageError,
+            ValueError, RuntimeError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

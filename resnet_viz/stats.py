@@ -1,0 +1,66 @@
+"""Parameter and FLOP counts of every registered model, cached on disk.
+
+Counting FLOPs with ``torch.utils.flop_counter`` walks every layer (about 12 s for the whole zoo
+on a 2-core CPU, most of it the 1202-layer nets), so the numbers are computed once per machine
+and torch version and kept in ``<cache>/model_stats-<torch version>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import torch
+
+from .env import cache_dir
+from .models import count_flops, count_params, list_models
+
+_lock = threading.Lock()
+
+
+def _stats_path() -> Path:
+    return cache_dir() / f"model_stats-{torch.__version__.split('+')[0]}.json"
+
+
+def model_stats(progress=None) -> list[dict]:
+    """One row per registered model: name, family, depth, skip, params, flops, input_size, twin.
+
+    ``progress(done, total, name)`` is called while missing rows are computed.
+    """
+    with _lock:
+        path = _stats_path()
+        cached: dict[str, dict] = {}
+        if path.is_file():
+            try:
+                cached = {r["name"]: r for r in json.loads(path.read_text())}
+            except (OSError, ValueError, KeyError, TypeError):
+                cached = {}
+        models = list_models()
+        rows, changed = [], False
+        for i, m in enumerate(models):
+            row = cached.get(m.name)
+            if row is None:
+                if progress:
+                    progress(i, len(models), m.name)
+                row = {"name": m.name, "family": m.family, "depth": m.depth, "skip": m.skip,
+                       "params": count_params(m.name), "flops": count_flops(m.name),
+                       "input_size": m.input_size, "twin": m.twin, "description": m.description}
+                changed = True
+            rows.append(row)
+        if changed:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                with os.fdopen(fd, "w") as f:
+                    json.dump(rows, f)
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a read-only cache only costs the recomputation next time
+        return rows
+
+
+def stats_cached() -> bool:
+    return _stats_path().is_file()

@@ -1,0 +1,70 @@
+"""Shared fixtures. Tests never touch the network: RESNET_VIZ_OFFLINE=1 and an empty torch hub
+cache are set for every test. Data from ``../shared/data`` is used when present, and tests that
+need it skip with the reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("RESNET_VIZ_SHARED", ROOT.parent / "shared" / "data"))
+REFERENCE_DIR = SHARED / "reference"
+CIFAR_TAR = SHARED / "cifar10-jpg.tar.gz"
+
+# Set before anything imports torch.hub, so no test ever sees the user's real caches.
+_SESSION_TMP = Path(os.environ.get("PYTEST_RESNET_VIZ_TMP", "/tmp")) / f"resnet-viz-tests-{os.getpid()}"
+os.environ["RESNET_VIZ_OFFLINE"] = "1"
+os.environ["TORCH_HOME"] = str(_SESSION_TMP / "torch")
+os.environ["RESNET_VIZ_CACHE"] = str(_SESSION_TMP / "cache")
+os.environ.pop("RESNET_VIZ_WEIGHTS_DIRS", None)
+
+
+def pytest_configure(config):
+    _SESSION_TMP.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def reference_dir(monkeypatch) -> Path:
+    """The shared reference checkpoints, visible to the library through RESNET_VIZ_WEIGHTS_DIRS."""
+    if not (REFERENCE_DIR / "resnet20-12fca82f.th").is_file():
+        pytest.skip(f"reference checkpoints not found in {REFERENCE_DIR} (../shared/data is absent)")
+    monkeypatch.setenv("RESNET_VIZ_WEIGHTS_DIRS", str(REFERENCE_DIR))
+    return REFERENCE_DIR
+
+
+@pytest.fixture(scope="session")
+def cifar_jpg() -> Path:
+    """The shared JPEG CIFAR-10, unpacked once into a cache folder (about 2 s)."""
+    if not CIFAR_TAR.is_file():
+        pytest.skip(f"{CIFAR_TAR} not found (../shared/data is absent)")
+    dest = Path(os.environ.get("RESNET_VIZ_TEST_DATA", Path.home() / ".cache" / "resnet-viz-test-data"))
+    done = dest / "cifar10-jpg" / ".complete"
+    if not done.is_file():
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(CIFAR_TAR) as tar:
+            tar.extractall(dest, filter="data")
+        done.touch()
+    return dest / "cifar10-jpg"
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m resnet_viz ARGS`` in a subprocess with the test environment."""
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "resnet_viz", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reachability_cache():
+    """``env.can_reach`` caches answers per host; each test starts without them."""
+    from resnet_viz import env
+
+    env._reach_cache.clear()
+    yield
+    env._reach_cache.clear()

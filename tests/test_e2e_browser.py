@@ -1,0 +1,52 @@
+"""The whole app in a real browser: every page renders with no exception element, screenshots saved.
+
+Uses Debian's ``chromium`` through Playwright's ``executable_path`` (no browser download).
+Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
+
+PAGES = {"home": "", "architectures": "architectures"}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = chromium_path()
+    if exe is None:
+        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_every_page_renders_in_chromium(browser, tmp_path):
+    out = ROOT / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    env = {"RESNET_VIZ_CACHE": str(tmp_path / "cache")}
+    with running_app(env) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for name, path in PAGES.items():
+            page.goto(f"{url}/{path}")
+            wait_ready(page)
+            assert page.locator("[data-testid='stException']").count() == 0, f"exception on {name}"
+            assert page.locator("h1").first.inner_text().strip()
+            page.screenshot(path=str(out / f"page-{name}.png"), full_page=True)
+
+        # interact: switch the block and the shortcut option on the Architectures page
+        page.goto(f"{url}/architectures")
+        wait_ready(page)
+        page.get_by_text("B", exact=True).first.click()
+        wait_ready(page)
+        assert "projection shortcut" in page.locator("[data-testid='stAlert']").first.inner_text()
+        assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 2
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.close()
