@@ -11,6 +11,7 @@ boot()
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
+    st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/trending_down:"),
 ]
 page = st.navigation(pages)
 sidebar()

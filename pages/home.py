@@ -26,6 +26,9 @@ takeaway(f"ResNet-56 has {p_res:,} parameters and its plain twin Plain-56 has {p
 st.subheader("A path through the app")
 st.page_link("pages/architectures.py", label="**Architectures**: what a residual block is, the model zoo "
              "with parameters and FLOPs, and exactly what a skip connection adds", icon=":material/account_tree:")
+st.page_link("pages/gradient_flow.py", label="**Gradient flow**: does the gradient reach the first layer? "
+             "Per-layer gradient norms of a plain net and its ResNet twin, against depth and during training",
+             icon=":material/trending_down:")
 
 st.subheader("This machine")
 c1, c2, c3 = st.columns(3)

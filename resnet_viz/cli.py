@@ -135,6 +135,35 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradflow(args: argparse.Namespace) -> int:
+    from .models import get_info
+    from .probes.gradients import twin_gradient_flow
+
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    if not names:
+        raise CliError("--models needs at least one model name, e.g. plain56,resnet56")
+    infos = [get_info(n) for n in names]
+    if len({(i.input_size, i.num_classes) for i in infos}) > 1:
+        raise CliError("--models must share input size and classes (compare CIFAR with CIFAR, ImageNet with ImageNet)")
+    options = {"norm": args.norm, "init": args.init}
+    if infos[0].family != "cifar":
+        if args.norm != "bn" or args.init not in ("kaiming", "zero-residual"):
+            raise CliError("--norm none and --init xavier exist only for the CIFAR family")
+        options = {"zero_init_residual": True} if args.init == "zero-residual" else {}
+    flows = twin_gradient_flow(names, source=args.data, batch=args.batch, seed=args.seed, **options)
+    if args.json:
+        print(json.dumps({n: gf.to_json() for n, gf in flows.items()}, indent=2))
+        return 0
+    for n, gf in flows.items():
+        print(f"{n}: loss {gf.loss:.4g}, first/last conv gradient ratio {gf.first_last_ratio:.4g}"
+              + ("" if gf.finite else "  (non-finite values!)"))
+        _print_table([{"index": r.index, "layer": r.name, "kind": r.kind, "grad_norm": f"{r.grad_norm:.4g}",
+                       "ratio_to_last": f"{r.ratio_to_last:.4g}", "act_rms": f"{r.act_rms:.4g}"} for r in gf.layers],
+                     ["index", "layer", "kind", "grad_norm", "ratio_to_last", "act_rms"])
+        print()
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("image", help="image file (png, jpeg, webp, gif, bmp, tiff)")
     model_args(sp)
     sp.add_argument("--top", type=int, default=5)
+    sp.add_argument("--json", action="store_true")
+    sp = add("gradflow", "per-layer gradient norms of freshly initialised models on one batch", cmd_gradflow)
+    sp.add_argument("--models", default="plain56,resnet56", help="comma-separated model names (same family)")
+    sp.add_argument("--norm", default="bn", choices=["bn", "none"], help="normalisation (CIFAR family)")
+    sp.add_argument("--init", default="kaiming", choices=["kaiming", "xavier", "zero-residual"])
+    sp.add_argument("--batch", type=int, default=64)
+    sp.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the batch")
+    sp.add_argument("--data", default="noise", help="noise | shapes | cifar10 | imagefolder:PATH")
     sp.add_argument("--json", action="store_true")
     return p
 

@@ -94,3 +94,45 @@ def test_architectures_zoo_table_filters_and_sorts(at):
     assert set(df["family"]) == {"imagenet"} and len(df) == 10
     assert "differ only by the projection shortcuts" in _texts(at)
     assert at.get("plotly_chart")
+
+
+def test_gradient_flow_page_follows_depth_and_normalisation(at):
+    at.switch_page("pages/gradient_flow.py").run()
+    assert not at.exception, at.exception
+    first = at.info[0].value
+    assert first.startswith("The first conv layer of Plain-56 receives") and "explodes towards the input" in first
+    assert len(at.get("plotly_chart")) >= 3  # layers, blocks, depth sweep
+    sweep = at.dataframe[0].value
+    assert list(sweep["depth"]) == [20, 32, 44, 56, 110]
+    assert (sweep["plain ratio"] > sweep["ResNet ratio"]).all()
+    assert "From 20 to 110 layers the plain net's first/last ratio" in _texts(at)
+
+    at.toggle(key="sweep").set_value(False).run()
+    at.select_slider(key="depth").set_value(20).run()
+    assert not at.exception
+    text20 = at.info[0].value
+    assert "Plain-20" in text20 and "ResNet-20" in text20 and text20 != first
+
+    at.toggle(key="bn").set_value(False).run()
+    assert not at.exception
+    text_none = at.info[0].value
+    assert text_none != text20 and "Plain-20" in text_none
+    assert "shrinks towards the input" in text_none  # measured: plain-20 without BN, ratio ~0.07
+
+    at.selectbox(key="source").set_value("my own images").run()
+    assert "Upload one or more images" in _texts(at)
+
+    at.selectbox(key="source").set_value("random noise").run()
+    at.radio(key="family").set_value("ImageNet nets (224 px)").run()
+    assert not at.exception
+    assert "Plain-34" in at.info[0].value and "ResNet-34" in at.info[0].value
+
+
+def test_gradient_flow_training_heatmap(at):
+    at.switch_page("pages/gradient_flow.py").run()
+    at.toggle(key="sweep").set_value(False).run()
+    at.select_slider(key="depth").set_value(20).run()
+    at.select_slider(key="steps").set_value(10).run()
+    at.button(key="run_train").click().run()
+    assert not at.exception, at.exception
+    assert "After 10 steps the training loss of Plain-20 went from" in _texts(at)

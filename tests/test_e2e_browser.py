@@ -10,7 +10,8 @@ import pytest
 
 from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
 
-PAGES = {"home": "", "architectures": "architectures"}
+# The first visit is a direct link to a page on a fresh server (a link a teacher shares).
+PAGES = {"gradient_flow": "gradient_flow", "home": "", "architectures": "architectures"}
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +40,8 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
             wait_ready(page)
             assert page.locator("[data-testid='stException']").count() == 0, f"exception on {name}"
             assert page.locator("h1").first.inner_text().strip()
+            nav = [t.inner_text() for t in page.locator("[data-testid='stSidebarNavLink']").all()]
+            assert any("Home" in t for t in nav) and any("Gradient flow" in t for t in nav), nav
             page.screenshot(path=str(out / f"page-{name}.png"), full_page=True)
 
         # interact: switch the block and the shortcut option on the Architectures page
@@ -49,4 +52,16 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         assert "projection shortcut" in page.locator("[data-testid='stAlert']").first.inner_text()
         assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 2
         assert page.locator("[data-testid='stException']").count() == 0
+
+        # move the depth slider on the gradient-flow page with the keyboard; the sentence follows
+        page.goto(f"{url}/gradient_flow")
+        wait_ready(page, 180_000)
+        assert "Plain-56" in page.locator("[data-testid='stAlert']").first.inner_text()
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function("document.querySelector(\"[data-testid='stAlert']\").innerText.includes('Plain-44')",
+                               timeout=180_000)
+        wait_ready(page, 180_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=str(out / "page-gradient_flow-44.png"), full_page=True)
         page.close()

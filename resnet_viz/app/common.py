@@ -19,6 +19,25 @@ from ..plots import PLAIN_COLOR, RESNET_COLOR
 
 log = logging.getLogger("resnet_viz.app")
 
+
+def _leave_mpa_v1() -> None:
+    """Make a direct link to a page (``/gradient_flow``) work on a freshly started server.
+
+    Streamlit treats an app with a ``pages/`` folder as a v1 multipage app until ``app.py`` has
+    called ``st.navigation`` once in the process: the first visitor of a page URL would get that
+    page without ``app.py`` (no layout, no shared sidebar, the v1 page list). Every page imports
+    this module, so the first such run switches the process to ``st.navigation`` and reruns,
+    which then goes through ``app.py`` as every later run does.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and st.runtime.exists():
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_mpa_v1()
+
 _boot_lock = threading.Lock()
 _booted = False
 
@@ -97,6 +116,34 @@ def friendly_errors(what: str):
         log.exception("unexpected error while %s", what)
         st.error(f"{what}: something went wrong ({type(e).__name__}). The rest of the app keeps working; "
                  "please try other settings.", icon=":material/error:")
+
+
+_slots: threading.BoundedSemaphore | None = None
+
+
+@contextlib.contextmanager
+def compute_slot(what: str):
+    """Bound concurrent heavy computations to the machine (one per two cores, at least one).
+
+    Many sessions share the CPU: running them all at once only makes every one of them slower.
+    A user whose request is queued sees a message instead of a frozen page.
+    """
+    global _slots
+    with _boot_lock:
+        if _slots is None:
+            import os
+
+            _slots = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) // 2))
+    if not _slots.acquire(blocking=False):
+        note = st.empty()
+        note.info(f"Waiting for a free compute slot for {what} (other users are computing)...",
+                  icon=":material/hourglass_top:")
+        _slots.acquire()
+        note.empty()
+    try:
+        yield
+    finally:
+        _slots.release()
 
 
 def hub_dir() -> str:

@@ -1,0 +1,415 @@
+"""Where the gradient goes: per-layer weight-gradient norms and the backward signal per block.
+
+``gradient_flow`` runs one forward/backward pass of a cross-entropy loss and returns tidy
+per-layer records. Design choices:
+
+* It works on a private ``copy.deepcopy`` of the model (milliseconds for a CIFAR net), so a
+  shared cached model never sees a hook, a ``.grad``, a train-mode BatchNorm update or a
+  ``requires_grad_`` change, and many threads can probe one model at once.
+* Gradients come from ``torch.autograd.grad`` (never ``.backward()``): nothing is accumulated.
+* BatchNorm runs in train mode by default (batch statistics, as during training), which is the
+  setting of the paper and of the numbers in DESIGN.md section 3.
+* ``first_last_ratio`` = ||dL/dW|| of the first conv layer / that of the last conv layer.
+  > 1: the gradient grows towards the input (explodes); < 1: it shrinks (vanishes).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class LayerRecord:
+    name: str  # module name, e.g. "layer2.0.conv1"
+    index: int  # position among conv/linear layers in forward order (0 = first)
+    kind: str  # "conv" or "linear"
+    params: int
+    grad_norm: float  # ||dL/dW|| (Frobenius)
+    weight_norm: float
+    act_rms: float  # root mean square of the layer's output (first RMS_SAMPLES images)
+    ratio_to_last: float = float("nan")  # grad_norm / grad_norm of the last conv layer
+
+
+@dataclass
+class BlockRecord:
+    name: str  # "stem", "layer1.0", ...
+    index: int
+    grad_norm: float  # ||dL/d(block output)||, the backward signal the block passes down
+    out_rms: float
+
+
+@dataclass
+class GradientFlow:
+    model: str
+    layers: list[LayerRecord]
+    blocks: list[BlockRecord]
+    loss: float
+    logit_std: float
+    first_last_ratio: float
+    finite: bool = True
+    settings: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "loss": self.loss, "logit_std": self.logit_std,
+                "first_last_ratio": self.first_last_ratio, "finite": self.finite, "settings": self.settings,
+                "layers": [asdict(r) for r in self.layers], "blocks": [asdict(b) for b in self.blocks]}
+
+
+def _is_block(m: nn.Module) -> bool:
+    return hasattr(m, "conv2") and (hasattr(m, "skip") or hasattr(m, "downsample"))
+
+
+def _keep_first(store: dict, name: str):
+    """A forward hook that records a module's first output of the pass (returns None, so the
+    output itself is never replaced)."""
+
+    def hook(_module, _inputs, output) -> None:
+        store.setdefault(name, output)
+
+    return hook
+
+
+RMS_SAMPLES = 16  # activation RMS from the first 16 images: >= 60k values per layer, 4x cheaper at batch 64
+
+
+def _keep_rms(store: dict, name: str):
+    """A forward hook that records the root mean square of the output (of the first
+    ``RMS_SAMPLES`` images: the statistic is precise long before the whole batch, and reading every
+    activation again would cost ~12 % of the forward/backward pass)."""
+
+    def hook(_module, _inputs, output) -> None:
+        o = output.detach()[:RMS_SAMPLES]
+        store[name] = torch.linalg.vector_norm(o) / math.sqrt(o.numel())
+
+    return hook
+
+
+def gradient_flow(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    name: str = "model",
+    bn_mode: str = "train",
+    private: bool = False,
+) -> GradientFlow:
+    """One forward/backward pass of cross-entropy(model(x), y) on a private copy of ``model``.
+
+    ``x``: (B, 3, H, W) input batch; ``y``: (B,) int labels. Returns per-layer weight-gradient
+    norms in forward order and the gradient norm at every residual block's output.
+    ``private=True`` skips the copy for a model nobody else holds (a freshly built one).
+    """
+    net = model if private else copy.deepcopy(model)
+    net.train(bn_mode == "train")
+    for p in net.parameters():
+        p.requires_grad_(True)
+    layers = [(n, m) for n, m in net.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    blocks = [("stem", net.relu)] if hasattr(net, "relu") and hasattr(net, "layer1") else []
+    blocks += [(n, m) for n, m in net.named_modules() if _is_block(m)]
+    acts: dict[str, torch.Tensor] = {}  # layer name -> RMS of its output (a 0-d tensor)
+    outs: dict[str, torch.Tensor] = {}
+    handles = []
+    try:
+        for n, m in layers:
+            handles.append(m.register_forward_hook(_keep_rms(acts, n)))
+        for n, m in blocks:
+            handles.append(m.register_forward_hook(_keep_first(outs, n)))
+        with torch.enable_grad():
+            logits = net(x)
+            loss = F.cross_entropy(logits.float(), y)
+            weights = [m.weight for _, m in layers]
+            block_outs = [outs[n] for n, _ in blocks]
+            grads = torch.autograd.grad(loss, weights + block_outs, allow_unused=True)
+    finally:
+        for h in handles:
+            h.remove()
+    wgrads, bgrads = grads[: len(weights)], grads[len(weights):]
+    records = []
+    for i, ((n, m), g) in enumerate(zip(layers, wgrads)):
+        records.append(LayerRecord(
+            name=n, index=i, kind="conv" if isinstance(m, nn.Conv2d) else "linear",
+            params=sum(p.numel() for p in m.parameters()),
+            grad_norm=float(g.norm()) if g is not None else 0.0, weight_norm=float(m.weight.detach().norm()),
+            act_rms=float(acts[n]),
+        ))
+    convs = [r for r in records if r.kind == "conv"]
+    last = convs[-1].grad_norm if convs else float("nan")
+    for r in records:
+        r.ratio_to_last = r.grad_norm / last if last else float("inf")
+    brecs = [BlockRecord(name=n, index=i, grad_norm=float(g.norm()) if g is not None else 0.0,
+                         out_rms=float(torch.linalg.vector_norm(outs[n].detach()) / math.sqrt(outs[n].numel())))
+             for i, ((n, _), g) in enumerate(zip(blocks, bgrads))]
+    first_last = convs[0].grad_norm / last if convs and last else float("nan")
+    loss_value = float(loss.detach())
+    vals = [loss_value, first_last] + [r.grad_norm for r in records]
+    return GradientFlow(model=name, layers=records, blocks=brecs, loss=loss_value,
+                        finite=all(map(math.isfinite, vals)), logit_std=float(logits.detach().float().std()),
+                        first_last_ratio=first_last)
+
+
+def noise_batch(batch: int, size: int, num_classes: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Standard-normal images and uniform random labels, deterministic for a seed."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, 3, size, size, generator=g)  # (B, 3, S, S)
+    y = torch.randint(0, num_classes, (batch,), generator=g)
+    return x, y
+
+
+def random_labels(batch: int, num_classes: int, seed: int = 0) -> torch.Tensor:
+    return torch.randint(0, num_classes, (batch,), generator=torch.Generator().manual_seed(seed + 1))
+
+
+# ----------------------------------------------------------------------------- batches
+
+BATCH_SOURCES = ("noise", "shapes", "cifar10", "images")
+
+
+def make_batch(
+    source: str,
+    *,
+    batch: int,
+    size: int,
+    num_classes: int,
+    seed: int = 0,
+    images: list | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """An input batch (B, 3, size, size) and labels (B,) for a gradient probe, deterministic for a seed.
+
+    noise    standard-normal pixels, uniform random labels
+    shapes   the built-in ``shapes`` test images with their true labels (5 classes)
+    cifar10  a seeded random sample of the CIFAR-10 test set or an ``imagefolder:PATH`` spec
+             (``source="imagefolder:PATH"``), true labels; ``DataUnavailable`` offline
+    images   the given PIL images (e.g. uploads), cycled with horizontal flips to fill the
+             batch; labels are random (at initialisation any label is as good as another)
+    All image sources are resized, centre-cropped and normalised with the ImageNet mean/std.
+    """
+    from ..data import ShapesDataset, get_dataset
+    from ..models import IMAGENET_MEAN, IMAGENET_STD
+    from ..weights import ModelMeta, make_transform
+
+    tf = make_transform(ModelMeta(arch="", num_classes=num_classes, categories=None, input_size=size,
+                                  resize_size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD))
+    g = torch.Generator().manual_seed(seed)
+    if source == "noise":
+        return noise_batch(batch, size, num_classes, seed)
+    if source == "shapes":
+        ds = ShapesDataset(batch, size=max(size, 32), seed=seed, split="test")
+        xs, ys = zip(*(ds[i] for i in range(batch)))
+        return torch.stack([tf(im) for im in xs]), torch.tensor(ys) % num_classes
+    if source == "images":
+        if not images:
+            raise ValueError("no images given for the 'images' batch source")
+        xs = [tf(images[i % len(images)]) for i in range(batch)]
+        xs = [x.flip(-1) if (i // len(images)) % 2 else x for i, x in enumerate(xs)]
+        return torch.stack(xs), torch.randint(0, num_classes, (batch,), generator=g)
+    if source == "cifar10" or source.startswith("imagefolder:"):
+        ds = get_dataset(source, "test", transform=tf)
+        idx = torch.randperm(len(ds), generator=g)[:batch].tolist()
+        xs, ys = zip(*(ds[i] for i in idx))
+        return torch.stack(xs), torch.tensor(ys) % num_classes
+    raise ValueError(f"unknown batch source {source!r}: use one of {', '.join(BATCH_SOURCES)}")
+
+
+def build_at_init(name: str, *, seed: int = 0, **options) -> nn.Module:
+    """A freshly initialised registered model, deterministic for a seed."""
+    from ..models import build_model
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(name, **options)
+
+
+def twin_gradient_flow(
+    names: list[str],
+    *,
+    source: str = "noise",
+    batch: int = 64,
+    seed: int = 0,
+    images: list | None = None,
+    **options,
+) -> dict[str, GradientFlow]:
+    """``gradient_flow`` of several freshly initialised models on the *same* batch."""
+    from ..models import get_info
+
+    infos = [get_info(n) for n in names]
+    size, classes = infos[0].input_size, infos[0].num_classes
+    x, y = make_batch(source, batch=batch, size=size, num_classes=classes, seed=seed, images=images)
+    out = {}
+    for info in infos:
+        opts = {k: v for k, v in options.items() if k in info.options}
+        gf = gradient_flow(build_at_init(info.name, seed=seed, **opts), x, y, name=info.name, private=True)
+        gf.settings = {"source": source, "batch": batch, "seed": seed, **opts}
+        out[info.name] = gf
+    return out
+
+
+def depth_sweep(
+    depths: list[int],
+    *,
+    seeds: int = 3,
+    batch: int = 32,
+    source: str = "noise",
+    progress=None,
+    **options,
+) -> list[dict]:
+    """First/last conv gradient ratio against depth for plain and residual CIFAR twins.
+
+    A single random initialisation of a 16-channel-wide net is noisy (without normalisation the
+    ratio of plain-56 ranges over 10x between seeds), so each point is the geometric mean over
+    ``seeds`` initialisations (and batches), with the minimum and maximum.
+    """
+    rows = []
+    total, done = len(depths) * seeds, 0
+    for d in depths:
+        per = {"plain": [], "resnet": []}
+        for s in range(seeds):
+            res = twin_gradient_flow([f"plain{d}", f"resnet{d}"], source=source, batch=batch, seed=s, **options)
+            per["plain"].append(res[f"plain{d}"].first_last_ratio)
+            per["resnet"].append(res[f"resnet{d}"].first_last_ratio)
+            done += 1
+            if progress:
+                progress(done, total)
+        for kind, vals in per.items():
+            finite = [v for v in vals if math.isfinite(v) and v > 0]
+            gmean = math.exp(sum(map(math.log, finite)) / len(finite)) if finite else float("nan")
+            rows.append({"depth": d, "model": f"{kind}{d}", "skip": kind == "resnet", "ratio": gmean,
+                         "min": min(finite, default=float("nan")), "max": max(finite, default=float("nan")),
+                         "seeds": seeds})
+    return rows
+
+
+def gradient_trajectory(
+    name: str,
+    *,
+    steps: int = 30,
+    batch: int = 64,
+    lr: float = 0.1,
+    seed: int = 0,
+    progress=None,
+    **options,
+) -> dict:
+    """Per-layer weight-gradient norms during the first ``steps`` SGD steps on ``shapes``.
+
+    Paper recipe for the optimiser (momentum 0.9, weight decay 1e-4, lr 0.1), on a fresh model of
+    its own. Returns ``{"layers": [names], "norms": [[step x layer]], "loss": [per step]}``.
+    """
+    from ..data import shapes_arrays
+    from ..models import IMAGENET_MEAN, IMAGENET_STD, get_info
+
+    info = get_info(name)
+    model = build_at_init(name, seed=seed, **{k: v for k, v in options.items() if k in info.options})
+    model.train()
+    imgs, labels = shapes_arrays(steps * batch, size=info.input_size, seed=seed, split="train")
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
+    norms, losses = [], []
+    g = torch.Generator().manual_seed(seed)
+    for step in range(steps):
+        sl = slice(step * batch, (step + 1) * batch)
+        x = torch.from_numpy(imgs[sl]).permute(0, 3, 1, 2).float().div(255)  # (B, 3, S, S)
+        x = torch.where(torch.rand(x.shape[0], 1, 1, 1, generator=g) < 0.5, x, x.flip(-1))
+        x = (x - mean) / std
+        y = torch.from_numpy(labels[sl])
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()  # a private model: its .grad is ours to write
+        norms.append([float(m.weight.grad.norm()) for _, m in layers])
+        losses.append(float(loss.detach()))
+        if not math.isfinite(losses[-1]):
+            break
+        opt.step()
+        if progress:
+            progress(step + 1, steps)
+    return {"model": name, "layers": [n for n, _ in layers], "norms": norms, "loss": losses}
+
+
+# ----------------------------------------------------------------------------- words from numbers
+
+def fmt_ratio(r: float) -> str:
+    if not math.isfinite(r):
+        return "a non-finite multiple of"
+    if r >= 100:
+        return f"{r:,.0f}x"
+    if r >= 10:
+        return f"{r:.0f}x"
+    if r >= 0.1:
+        return f"{r:.2f}x"
+    return f"{r:.2g}x"
+
+
+def trend(r: float) -> str:
+    """How a first/last ratio reads (thresholds at 1/100, 1/3, 3 and 100)."""
+    if not math.isfinite(r):
+        return "non-finite"
+    if r >= 100:
+        return "explodes towards the input"
+    if r >= 3:
+        return "grows moderately towards the input"
+    if r > 1 / 3:
+        return "nearly flat"
+    if r > 1 / 100:
+        return "shrinks towards the input"
+    return "vanishes towards the input"
+
+
+def fmt_factor(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def spread(gf: GradientFlow) -> float:
+    """Largest / smallest conv weight-gradient norm across the network."""
+    vals = [r.grad_norm for r in gf.layers if r.kind == "conv" and r.grad_norm > 0]
+    return max(vals) / min(vals) if vals else float("nan")
+
+
+def describe_twins(plain: GradientFlow, res: GradientFlow) -> str:
+    """The takeaway sentence, computed from the two measurements (never a canned claim)."""
+    from ..plots import _label
+
+    p, r = _label(plain.model), _label(res.model)
+    text = (f"The first conv layer of {p} receives {fmt_ratio(plain.first_last_ratio)} the weight gradient of its "
+            f"last conv layer: the gradient {trend(plain.first_last_ratio)}. In {r} the ratio is "
+            f"{fmt_ratio(res.first_last_ratio)} ({trend(res.first_last_ratio)}). Across all conv layers the "
+            f"gradient norm spans a factor {fmt_factor(spread(plain))} in {p} and {fmt_factor(spread(res))} in {r}.")
+    for gf, label in ((plain, p), (res, r)):
+        if not gf.finite:
+            text += f" {label} produced non-finite values (overflow): its numbers cannot be trusted."
+        elif gf.loss > 50:
+            text += (f" But {label}'s forward pass blows up: its logits have a standard deviation of "
+                     f"{gf.logit_std:,.3g} and the loss is {gf.loss:,.3g} (a well-scaled net starts near ln(classes), "
+                     f"e.g. 2.3 for 10 classes), so its gradients are dominated by that blow-up.")
+    return text
+
+
+def sweep_table(rows: list[dict]) -> list[dict]:
+    """One row per depth: the plain and ResNet ratios side by side with their min-max range."""
+    out = []
+    for d in sorted({r["depth"] for r in rows}):
+        row: dict = {"depth": d}
+        for r in rows:
+            if r["depth"] == d:
+                kind = "ResNet" if r["skip"] else "plain"
+                row[f"{kind} ratio"] = r["ratio"]
+                row[f"{kind} min-max"] = f"{r['min']:.3g} - {r['max']:.3g}"
+        out.append(row)
+    return out
+
+
+def describe_sweep(rows: list[dict]) -> str:
+    """The depth-sweep takeaway, read off the computed rows."""
+    depths = sorted({r["depth"] for r in rows})
+    lo, hi = depths[0], depths[-1]
+    get = {(r["skip"], r["depth"]): r["ratio"] for r in rows}
+    seeds = rows[0]["seeds"]
+    return (f"From {lo} to {hi} layers the plain net's first/last ratio goes from {fmt_ratio(get[False, lo])} to "
+            f"{fmt_ratio(get[False, hi])} (at {hi} layers the gradient {trend(get[False, hi])}); the ResNet's from "
+            f"{fmt_ratio(get[True, lo])} to {fmt_ratio(get[True, hi])} ({trend(get[True, hi])}). Each point is the "
+            f"geometric mean over {seeds} random initialisations; the bars show the smallest and largest.")
