@@ -12,6 +12,7 @@ pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
     st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/trending_down:"),
+    st.Page("pages/degradation.py", title="Degradation", icon=":material/show_chart:"),
 ]
 page = st.navigation(pages)
 sidebar()

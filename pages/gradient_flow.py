@@ -117,35 +117,54 @@ else:
     st.caption("The depth sweep runs on the CIFAR-10 nets (an ImageNet sweep takes minutes on a CPU).")
 
 st.subheader("During training")
-st.caption("A short run of the paper's optimiser (SGD, momentum 0.9, weight decay 1e-4, lr 0.1) on the built-in "
-           "shapes data: how the per-layer gradient norms evolve over the first steps.")
+st.caption("How the per-layer gradient norms evolve during training: either a short run of the paper's optimiser "
+           "(SGD, momentum 0.9, weight decay 1e-4, lr 0.1) on the built-in shapes data, or the norms a finished "
+           "training run logged every 20 steps.")
 if cifar:
-    steps = st.select_slider("Training steps", options=[10, 20, 30, 50], value=20, key="steps")
-    key = (depth, norm, init, steps, seed)
-    if st.button("Run the training steps for both twins", key="run_train"):
-        st.session_state["traj"] = key
-    if st.session_state.get("traj") == key:
-        @st.cache_data(max_entries=8, show_spinner=False)
-        def trajectories(depth: int, norm: str, init: str, steps: int, seed: int):
-            from resnet_viz.probes.gradients import gradient_trajectory
+    from resnet_viz.degradation import logged_gradients, run_sets
 
-            bar = st.progress(0.0, text="training...")
-            out = {}
-            for i, name in enumerate((f"plain{depth}", f"resnet{depth}")):
-                out[name] = gradient_trajectory(
-                    name, steps=steps, batch=32, seed=seed, norm=norm, init=init,
-                    progress=lambda k, n, i=i, name=name: bar.progress((i * n + k) / (2 * n),
-                                                                     text=f"{_label(name)}: step {k}/{n}"))
-            bar.empty()
-            return out
+    logged = {s.label(): s for s in run_sets() if depth in s.depths}
+    mode = st.radio("Gradients from", ["a short run now (shapes)"] + [f"training run {k}" for k in logged],
+                    key="traj_source", horizontal=False)
+    if mode.startswith("training run"):
+        rs = logged[mode.removeprefix("training run ")]
+        trajs = {n: logged_gradients(rs.runs[n]) for n in names}
+        if all(t["norms"] for t in trajs.values()):
+            st.plotly_chart(gradient_heatmaps(trajs), width="stretch", key="heatmap_run")
+            first = {n: sum(t["norms"][0]) / len(t["norms"][0]) for n, t in trajs.items()}
+            last = {n: sum(t["norms"][-1]) / len(t["norms"][-1]) for n, t in trajs.items()}
+            takeaway(" ".join(
+                f"{_label(n)}: the mean layer gradient norm goes from {first[n]:.3g} at step {trajs[n]['steps'][0]} to "
+                f"{last[n]:.3g} at step {trajs[n]['steps'][-1]:,}." for n in names))
+        else:
+            st.caption("These runs logged no gradient norms.")
+    else:
+        steps = st.select_slider("Training steps", options=[10, 20, 30, 50], value=20, key="steps")
+        key = (depth, norm, init, steps, seed)
+        if st.button("Run the training steps for both twins", key="run_train"):
+            st.session_state["traj"] = key
+        if st.session_state.get("traj") == key:
+            @st.cache_data(max_entries=8, show_spinner=False)
+            def trajectories(depth: int, norm: str, init: str, steps: int, seed: int):
+                from resnet_viz.probes.gradients import gradient_trajectory
 
-        with friendly_errors("Training"):
-            with compute_slot("training"):
-                trajs = trajectories(*key)
-            st.plotly_chart(gradient_heatmaps(trajs), width="stretch", key="heatmap")
-            lp, lr_ = trajs[names[0]]["loss"], trajs[names[1]]["loss"]
-            takeaway(f"After {len(lp)} steps the training loss of {_label(names[0])} went from {lp[0]:.3g} to "
-                     f"{lp[-1]:.3g}, that of {_label(names[1])} from {lr_[0]:.3g} to {lr_[-1]:.3g}.")
+                bar = st.progress(0.0, text="training...")
+                out = {}
+                for i, name in enumerate((f"plain{depth}", f"resnet{depth}")):
+                    out[name] = gradient_trajectory(
+                        name, steps=steps, batch=32, seed=seed, norm=norm, init=init,
+                        progress=lambda k, n, i=i, name=name: bar.progress((i * n + k) / (2 * n),
+                                                                         text=f"{_label(name)}: step {k}/{n}"))
+                bar.empty()
+                return out
+
+            with friendly_errors("Training"):
+                with compute_slot("training"):
+                    trajs = trajectories(*key)
+                st.plotly_chart(gradient_heatmaps(trajs), width="stretch", key="heatmap")
+                lp, lr_ = trajs[names[0]]["loss"], trajs[names[1]]["loss"]
+                takeaway(f"After {len(lp)} steps the training loss of {_label(names[0])} went from {lp[0]:.3g} to "
+                         f"{lp[-1]:.3g}, that of {_label(names[1])} from {lr_[0]:.3g} to {lr_[-1]:.3g}.")
 else:
     st.caption("Live training runs on the CIFAR-10 nets.")
 

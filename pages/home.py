@@ -29,6 +29,9 @@ st.page_link("pages/architectures.py", label="**Architectures**: what a residual
 st.page_link("pages/gradient_flow.py", label="**Gradient flow**: does the gradient reach the first layer? "
              "Per-layer gradient norms of a plain net and its ResNet twin, against depth and during training",
              icon=":material/trending_down:")
+st.page_link("pages/degradation.py", label="**Degradation**: does a deeper network train better? Training curves of "
+             "plain nets and ResNets at two depths (paper Figure 6), layer responses (Figure 7), and training your "
+             "own set in the background", icon=":material/show_chart:")
 
 st.subheader("This machine")
 c1, c2, c3 = st.columns(3)

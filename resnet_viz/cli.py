@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -164,6 +165,98 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    from .runs import run_dir_for
+    from .train import Diverged, TrainConfig, train
+
+    cfg = TrainConfig(model=args.model, data=args.data, preset=args.preset, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
+                      norm=args.norm, init=args.init, shortcut=args.shortcut, augment=not args.no_augment,
+                      limit_train=args.limit_train, limit_test=args.limit_test, device=args.device)
+    out = run_dir_for(args.out)
+    bar = None
+    rank = int(os.environ.get("RANK", "0"))
+
+    def progress(p: dict) -> None:
+        nonlocal bar
+        if args.quiet or rank != 0:
+            return
+        if bar is None or bar.desc != f"epoch {p['epoch'] + 1}":
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=p["batches"], desc=f"epoch {p['epoch'] + 1}", unit="batch", file=sys.stderr)
+        bar.n = p["batch"]
+        bar.set_postfix(loss=f"{p['loss']:.3f}", eta=f"{p['eta_s'] / 60:.1f} min")
+        bar.refresh()
+
+    try:
+        run = train(cfg, out, resume=args.resume, argv=argv, progress=progress)
+    except Diverged as e:
+        raise CliError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    if rank == 0:
+        st = run.status
+        fin = run.final()
+        print(f"{run.name}: {st.get('state')} - {st.get('message')}")
+        if fin["train_error"] is not None:
+            print(f"  final train error {100 * fin['train_error']:.2f} %, test error {100 * fin['test_error']:.2f} %")
+        print(f"  run folder {run.path}")
+    return 0 if run.status.get("state") in ("finished", "stopped") else EXIT_ERROR
+
+
+def _responses_for(run, data: str, n: int) -> dict:
+    """Layer responses (paper Figure 7) of a run's model on the first ``n`` test images of ``data``
+    (class-balanced), with the settings stored beside the numbers."""
+    import torch
+
+    from .data import get_dataset
+    from .probes.responses import layer_responses
+    from .weights import load_model
+
+    lm = load_model(run.config["model"], run.checkpoint)
+    ds = get_dataset(data, "test", transform=lm.transforms())
+    step = max(1, len(ds) // n)
+    x = torch.stack([ds[i][0] for i in range(0, len(ds), step)][:n])
+    return {"data": data, "images": len(x), "layers": layer_responses(lm.model, x)}
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .runs import delete_run, list_runs
+
+    if args.delete:
+        delete_run(args.delete)
+        print(f"deleted {args.delete}")
+        return 0
+    if args.export:
+        from .runs import export_run, get_run
+
+        run = get_run(args.export)
+        responses = None
+        if args.responses_data:
+            responses = _responses_for(run, args.responses_data, args.responses_images)
+        out = export_run(run, args.to, half=not args.fp32, note=args.note, data_label=args.data_label,
+                         responses=responses)
+        print(f"exported {run.name} to {out.path}")
+        return 0
+    rows = [r.summary() for r in list_runs(include_shipped=not args.local)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no runs yet: python -m resnet_viz train --model resnet20 --data shapes --epochs 2 --out demo")
+        return 0
+    pct = lambda v: "-" if v is None else f"{100 * v:.2f}"
+    _print_table([{"name": r["name"], "model": r["model"], "data": r["data"], "epochs": r["epochs"],
+                   "state": r["state"], "train err %": pct(r["final"]["train_error"]),
+                   "test err %": pct(r["final"]["test_error"]), "shipped": "yes" if r["shipped"] else ""}
+                  for r in rows], ["name", "model", "data", "epochs", "state", "train err %", "test err %", "shipped"])
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,6 +308,40 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the batch")
     sp.add_argument("--data", default="noise", help="noise | shapes | cifar10 | imagefolder:PATH")
     sp.add_argument("--json", action="store_true")
+
+    sp = add("train", "train a CIFAR-family model into a run folder (data-parallel under torchrun)", cmd_train)
+    sp.add_argument("--model", required=True, help="a CIFAR-family model, e.g. resnet20 or plain56")
+    sp.add_argument("--data", default="shapes", help="cifar10 | imagefolder:PATH | shapes[:N]")
+    sp.add_argument("--preset", default="fast", choices=["paper", "fast"],
+                    help="paper: He et al. 2015 recipe; fast: one-cycle for short CPU demos")
+    sp.add_argument("--epochs", type=int, default=None, help="default: 164 (paper) or 12 (fast)")
+    sp.add_argument("--out", required=True, help="run folder (runs/NAME) or a NAME inside the run store")
+    sp.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    sp.add_argument("--batch-size", type=int, default=128)
+    sp.add_argument("--lr", type=float, default=None)
+    sp.add_argument("--weight-decay", type=float, default=None)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--norm", default="bn", choices=["bn", "none"])
+    sp.add_argument("--init", default="kaiming", choices=["kaiming", "xavier", "zero-residual"])
+    sp.add_argument("--shortcut", default="A", choices=["A", "B", "C"])
+    sp.add_argument("--no-augment", action="store_true", help="no random crop / flip")
+    sp.add_argument("--limit-train", type=int, default=0, help="first N training images (class-balanced)")
+    sp.add_argument("--limit-test", type=int, default=0)
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--quiet", action="store_true")
+
+    sp = add("runs", "list training runs (local and shipped)", cmd_runs)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--local", action="store_true", help="only runs in the local run store")
+    sp.add_argument("--delete", metavar="NAME", help="delete a local run")
+    sp.add_argument("--export", metavar="RUN", help="copy a run for shipping (fp16 weights, no resume state)")
+    sp.add_argument("--to", default="assets/runs", help="where --export writes (default assets/runs)")
+    sp.add_argument("--fp32", action="store_true", help="--export full-precision weights")
+    sp.add_argument("--note", help="--export: a provenance note (e.g. which data copy was used)")
+    sp.add_argument("--data-label", help="--export: how the app names the run's data, e.g. 'CIFAR-10 (JPEG copy)'")
+    sp.add_argument("--responses-data", metavar="DATA", help="--export: also store the layer responses "
+                    "(paper Figure 7) on the test split of DATA")
+    sp.add_argument("--responses-images", type=int, default=1000)
     return p
 
 
@@ -224,14 +351,21 @@ def main(argv: list[str] | None = None) -> int:
     from .models import UnknownModel
     from .weights import WeightsError, WeightsUnavailable
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     configure_threads()
     try:
-        return args.fn(args)
+        return args.fn(args, argv) if args.fn is cmd_train else args.fn(args)
     except (CliError, UnknownModel, WeightsError, WeightsUnavailable, DataUnavailable, ImageError,
-            ValueError, RuntimeError, OSError) as e:
+            ValueError, RuntimeError, OSError, PermissionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback (RESNET_VIZ_DEBUG=1 shows it)
+        if os.environ.get("RESNET_VIZ_DEBUG"):
+            raise
+        print(f"error: unexpected {type(e).__name__}: {e} (set RESNET_VIZ_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return EXIT_ERROR

@@ -189,8 +189,9 @@ def gradient_heatmaps(trajs: dict) -> go.Figure:
     lo, hi = (min(finite), max(finite)) if finite else (-3, 1)
     for i, n in enumerate(names, start=1):
         z = list(map(list, zip(*zs[n]))) if zs[n] else []  # (layers, steps)
+        steps = trajs[n].get("steps") or list(range(1, len(zs[n]) + 1))
         fig.add_trace(go.Heatmap(
-            z=z, x=list(range(1, len(zs[n]) + 1)), y=list(range(len(trajs[n]["layers"]))), zmin=lo, zmax=hi,
+            z=z, x=steps, y=list(range(len(trajs[n]["layers"]))), zmin=lo, zmax=hi,
             colorscale="Viridis", showscale=i == len(names), colorbar=dict(title="log10 ||dL/dW||"),
             customdata=[[ln] * len(zs[n]) for ln in trajs[n]["layers"]],
             hovertemplate="%{customdata}<br>step %{x}<br>log10 norm %{z:.2f}<extra>" + _label(n) + "</extra>",
@@ -198,4 +199,71 @@ def gradient_heatmaps(trajs: dict) -> go.Figure:
         fig.update_xaxes(title_text="training step", row=1, col=i)
     fig.update_yaxes(title_text="layer (0 = input side)", row=1, col=1)
     fig.update_layout(font=FONT, height=430, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def _shade(skip: bool, deep: bool) -> str:
+    """The plain/ResNet colour, darker for the deeper net."""
+    if skip:
+        return "#003F63" if deep else RESNET_COLOR
+    return "#A35F00" if deep else PLAIN_COLOR
+
+
+def training_curves(curves: dict[str, list[dict]], depths: tuple[int, int]) -> go.Figure:
+    """Paper Figure 6: training error (solid) and test error (dashed) against iterations, plain nets
+    on the left, ResNets on the right, shared axes. ``curves`` maps model name -> epoch records."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=["plain nets (no skip)", "ResNets (skip)"])
+    for col, skip in ((1, False), (2, True)):
+        for d in depths:
+            name = f"{'resnet' if skip else 'plain'}{d}"
+            recs = curves.get(name) or []
+            if not recs:
+                continue
+            deep = d == max(depths)
+            color = _shade(skip, deep)
+            x = [r["step"] for r in recs]
+            for key, dash, label in (("train_error", "solid", "train"), ("test_error", "dash", "test")):
+                fig.add_trace(go.Scatter(
+                    x=x, y=[100 * r[key] for r in recs], mode="lines+markers" if len(x) < 30 else "lines",
+                    name=f"{_label(name)} {label}", legendgroup=name,
+                    line=dict(color=color, width=4 if deep else 2.5, dash=dash), marker=dict(size=5),
+                    hovertemplate=f"{_label(name)}<br>{label} error %{{y:.2f}} %<br>iteration %{{x:,}}"
+                                  "<br>epoch %{customdata}<extra></extra>",
+                    customdata=[r["epoch"] for r in recs],
+                ), row=1, col=col)
+        fig.update_xaxes(title_text="iterations", row=1, col=col)
+    fig.update_yaxes(title_text="error (%)", row=1, col=1)
+    fig.update_layout(font=FONT, height=460, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.18))
+    return fig
+
+
+def responses_figure(responses: dict[str, list[dict]]) -> go.Figure:
+    """Paper Figure 7: std of each 3x3 layer's response, in layer order (left) and sorted (right)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=["in layer order", "sorted by magnitude"])
+    depths = sorted({int("".join(c for c in n if c.isdigit())) for n in responses})
+    for name, rows in responses.items():
+        skip = name.startswith("resnet")
+        deep = int("".join(c for c in name if c.isdigit())) == max(depths)
+        color = _shade(skip, deep)
+        stds = [r["std"] for r in rows]
+        common = dict(mode="lines+markers", legendgroup=name, line=dict(color=color, width=3.5 if deep else 2,
+                                                                         dash="solid" if skip else "dot"))
+        fig.add_trace(go.Scatter(x=list(range(1, len(stds) + 1)), y=stds, name=_label(name),
+                                 customdata=[r["name"] for r in rows],
+                                 hovertemplate="%{customdata}<br>std %{y:.3f}<extra>" + _label(name) + "</extra>",
+                                 **common), row=1, col=1)
+        fig.add_trace(go.Scatter(x=list(range(1, len(stds) + 1)), y=sorted(stds, reverse=True), name=_label(name),
+                                 showlegend=False, hovertemplate="rank %{x}<br>std %{y:.3f}<extra>"
+                                 + _label(name) + "</extra>", **common), row=1, col=2)
+    fig.update_xaxes(title_text="layer index (original)", row=1, col=1)
+    fig.update_xaxes(title_text="layer index (sorted)", row=1, col=2)
+    fig.update_yaxes(title_text="std of the response", row=1, col=1)
+    fig.update_layout(font=FONT, height=420, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.15))
     return fig

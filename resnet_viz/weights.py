@@ -48,7 +48,7 @@ REFERENCE_FILES = {
 # Published test error of those checkpoints on the original CIFAR-10 (Idelbayev's README).
 REFERENCE_ERRORS = {"resnet20": 8.27, "resnet32": 7.37, "resnet44": 6.90, "resnet56": 6.61,
                     "resnet110": 6.32, "resnet1202": 6.18}
-SHIPPED_DIR = "checkpoints"  # inside assets/
+SHIPPED_DIR = "runs"  # inside assets/: the shipped training runs, each with model.safetensors
 
 
 class WeightsError(ValueError):
@@ -320,9 +320,10 @@ def load_torchvision_state(info: ModelInfo, which: str = "DEFAULT") -> tuple[dic
 
 
 def shipped_path(arch: str) -> Path | None:
-    """The app's own trained CIFAR-10 checkpoint for ``arch`` in ``assets/checkpoints``, if shipped."""
-    p = assets_dir() / SHIPPED_DIR / f"{arch}.safetensors"
-    return p if p.is_file() else None
+    """The app's own trained checkpoint for ``arch``: ``assets/runs/<arch>-<tag>/model.safetensors``
+    (the runs shipped with the app; see ``scripts/train_shipped_runs.sh``)."""
+    found = sorted((assets_dir() / SHIPPED_DIR).glob(f"{arch}-*/model.safetensors"))
+    return found[0] if found else None
 
 
 def default_weights(arch: str) -> str:

@@ -136,3 +136,85 @@ def test_gradient_flow_training_heatmap(at):
     at.button(key="run_train").click().run()
     assert not at.exception, at.exception
     assert "After 10 steps the training loss of Plain-20 went from" in _texts(at)
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """Four finished runs (plain/ResNet 20 and 32) on a small shapes set, tagged 'tiny'."""
+    from resnet_viz.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("runs")
+    for m in ("plain20", "resnet20", "plain32", "resnet32"):
+        train(TrainConfig(model=m, data="shapes", epochs=2, limit_train=256, limit_test=100, batch_size=64),
+              root / f"{m}-tiny")
+    return root
+
+
+def test_degradation_page_reads_the_run_store(tiny_runs, monkeypatch):
+    from resnet_viz.degradation import run_sets
+
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tiny_runs))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/degradation.py").run()
+    assert not at.exception, at.exception
+    options = at.selectbox(key="runset").options
+    assert any(o.startswith("tiny: shapes, fast preset, 2 epochs (trained here)") for o in options)
+    at.selectbox(key="runset").set_value(next(o for o in options if o.startswith("tiny"))).run()
+    text = _texts(at)
+    rs = next(s for s in run_sets() if s.tag == "tiny")
+    p20 = 100 * rs.runs["plain20"].final()["train_error"]
+    assert f"{p20:.1f} %" in text and "Final training error" in text
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["Plain-20", "Plain-32", "ResNet-20", "ResNet-32"]
+    assert (table["state"] == "finished").all() and (table["epochs"] == 2).all()
+    assert "Mean std of the 3x3 layer responses" in text
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_degradation_train_now_runs_in_the_background_once(tmp_path, monkeypatch):
+    import time
+
+    from resnet_viz.runs import Run
+
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/degradation.py").run()
+    assert "No finished runs" in _texts(at)
+    at.number_input(key="train_epochs").set_value(1)
+    at.selectbox(key="train_depths").set_value("20 vs 32").run()
+    at.button(key="train_now").click().run()
+    assert not at.exception, at.exception
+    assert any("Started: Plain-20" in s.value for s in at.success)
+    at.button(key="train_now").click().run()  # a second click while it runs: no duplicate
+    assert any("already queued or running" in i.value for i in at.info)
+    runs = [Run(tmp_path / f"{m}-live-shapes2000-fast-1ep") for m in ("plain20", "resnet20", "plain32", "resnet32")]
+    deadline = time.time() + 600
+    while time.time() < deadline and not all(r.status.get("state") == "finished" for r in runs):
+        time.sleep(1)
+    assert all(r.status.get("state") == "finished" for r in runs), [r.status for r in runs]
+    at.run()
+    assert any(o.startswith("live-shapes2000-fast-1ep") for o in at.selectbox(key="runset").options)
+
+
+def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch):
+    """The curves shipped in assets/runs, as plotted: plain-56 ends above plain-20 in training error,
+    ResNet-56 at or below ResNet-20 (same schedule for all four)."""
+    import json
+
+    from resnet_viz.runs import shipped_root
+
+    if not any(shipped_root().glob("*-fast12/metrics.jsonl")):
+        pytest.skip("assets/runs holds no shipped runs yet (bash scripts/train_shipped_runs.sh makes them)")
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))  # no local runs: only what ships
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/degradation.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="runset").value.startswith("fast12: CIFAR-10")
+    assert (at.selectbox(key="shallow").value, at.selectbox(key="deep").value) == (20, 56)
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    final = {t["name"]: t["y"][-1] for t in fig["data"]}
+    assert final["Plain-56 train"] > final["Plain-20 train"]
+    assert final["ResNet-56 train"] <= final["ResNet-20 train"]
+    text = _texts(at)
+    assert "the degradation problem" in text and "with skip connections depth helps" in text
+    assert "As in the paper, the ResNets respond less than their plain twins" in text

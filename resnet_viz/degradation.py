@@ -1,0 +1,97 @@
+"""The degradation experiment (He et al. 2015, Figures 1, 6 and 7) read off the run store.
+
+Runs of one experiment share a tag: ``<model>-<tag>``, e.g. ``plain56-fast12``. A run set is
+usable when it has plain and ResNet runs at two depths.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .runs import Run, list_runs
+
+RUN_RE = re.compile(r"^(plain|resnet)(\d+)-(.+)$")
+
+
+@dataclass
+class RunSet:
+    tag: str
+    runs: dict[str, Run] = field(default_factory=dict)  # model name -> run
+    shipped: bool = False
+
+    @property
+    def depths(self) -> list[int]:
+        ds = {int(RUN_RE.match(r.name).group(2)) for r in self.runs.values()}
+        return sorted(d for d in ds if f"plain{d}" in self.runs and f"resnet{d}" in self.runs)
+
+    def label(self) -> str:
+        any_run = next(iter(self.runs.values()))
+        cfg = any_run.config
+        data = any_run.provenance.get("data_label") or cfg.get("data", "?")
+        where = "shipped with the app" if self.shipped else "trained here"
+        return f"{self.tag}: {data}, {cfg.get('preset')} preset, {cfg.get('epochs')} epochs ({where})"
+
+
+def run_sets() -> list[RunSet]:
+    """Every tag with runs, shipped sets first."""
+    sets: dict[tuple[bool, str], RunSet] = {}
+    for run in list_runs():
+        m = RUN_RE.match(run.name)
+        if not m:
+            continue
+        key = (run.shipped, m.group(3))
+        sets.setdefault(key, RunSet(tag=m.group(3), shipped=run.shipped)).runs[f"{m.group(1)}{m.group(2)}"] = run
+    return sorted(sets.values(), key=lambda s: (not s.shipped, s.tag))
+
+
+def final_errors(runs: dict[str, Run]) -> dict[str, dict]:
+    return {name: run.final() for name, run in runs.items()}
+
+
+def describe_degradation(finals: dict[str, dict], shallow: int, deep: int) -> str:
+    """The takeaway, read off the final training errors (the paper's claim is about *training* error)."""
+    def te(name):
+        v = finals.get(name, {}).get("train_error")
+        return None if v is None else 100 * v
+
+    p_s, p_d, r_s, r_d = te(f"plain{shallow}"), te(f"plain{deep}"), te(f"resnet{shallow}"), te(f"resnet{deep}")
+    if None in (p_s, p_d, r_s, r_d):
+        return "Not all four runs have finished an epoch yet."
+    plain = (f"plain-{deep} ends with {p_d - p_s:.1f} points *more* training error than plain-{shallow} "
+             f"({p_d:.1f} % vs {p_s:.1f} %): the deeper plain net trains worse, the degradation problem"
+             if p_d > p_s else
+             f"plain-{deep} ends with {p_s - p_d:.1f} points less training error than plain-{shallow} "
+             f"({p_d:.1f} % vs {p_s:.1f} %): in this run the degradation problem does not show")
+    res = (f"ResNet-{deep} ends {r_s - r_d:.1f} points *below* ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %): "
+           "with skip connections depth helps" if r_d <= r_s else
+           f"ResNet-{deep} ends {r_d - r_s:.1f} points above ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %)")
+    return f"Final training error: {plain}. {res}."
+
+
+def describe_responses(responses: dict[str, list[dict]]) -> str:
+    """Read the ordering of the mean response std off the data and compare it with the paper's."""
+    from .plots import _label
+
+    means = {n: sum(r["std"] for r in rows) / len(rows) for n, rows in responses.items() if rows}
+    order = sorted(means, key=means.get)
+    text = ("Mean std of the 3x3 layer responses, smallest first: "
+            + " < ".join(f"{_label(n)} {means[n]:.3f}" for n in order) + ".")
+    depths = sorted({int(RUN_RE.match(n + "-x").group(2)) for n in means})
+    below = all(means.get(f"resnet{d}", 0) < means.get(f"plain{d}", 0) for d in depths)
+    deeper_lower = len(depths) > 1 and means[f"resnet{depths[-1]}"] < means[f"resnet{depths[0]}"]
+    if below and deeper_lower:
+        return text + (" As in the paper, the ResNets respond less than their plain twins and the deeper ResNet "
+                       "less still: its residual functions stay closer to zero.")
+    return text + (" The paper reports ResNets below their plain twins and deeper ResNets lower still; "
+                   f"here the ResNets are {'' if below else 'not '}below their twins and the deeper ResNet is "
+                   f"{'' if deeper_lower else 'not '}lower (short or small runs can differ).")
+
+
+def logged_gradients(run: Run) -> dict:
+    """The per-layer gradient norms a training run logged, in the shape ``plots.gradient_heatmaps``
+    takes: ``{"layers", "norms" (step x layer), "steps", "loss"}``."""
+    names = next((r["names"] for r in run.metrics("layers")), [])
+    grads = run.metrics("grads")
+    return {"model": run.config.get("model"), "layers": names, "norms": [g["norms"] for g in grads],
+            "steps": [g["step"] for g in grads], "loss": []}

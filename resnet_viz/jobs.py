@@ -1,0 +1,137 @@
+"""Background training jobs: a set of runs trained one after another, outside any page.
+
+A page (or a teacher's shell) starts a job with ``start_set``; it spawns a detached process
+(``python -m resnet_viz.jobs ...``) that trains the runs of the set one by one through the same
+engine as the CLI, writing progress to the run store. So a page reload, a second viewer or a
+server restart loses nothing, and one session's training never blocks another session's pages.
+
+One training job runs per machine at a time (an exclusive ``flock`` on ``<runs>/.train.lock``);
+later jobs wait for it with their runs marked "queued". Starting a set that is already queued or
+running does nothing (a second click does not start a duplicate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .runs import Run, read_json, runs_root, validate_name, write_json
+
+
+def set_runs(tag: str, models: list[str]) -> list[Run]:
+    return [Run(runs_root() / f"{m}-{tag}") for m in models]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def set_active(tag: str) -> bool:
+    """Whether a job for this set is queued or running (its worker process is alive)."""
+    marker = read_json(runs_root() / f".set-{tag}.json", {}) or {}
+    return _alive(marker.get("pid"))
+
+
+def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: int, extra_args: list[str] = ()) -> bool:
+    """Start training ``models`` as runs ``<model>-<tag>`` in the background. False if already active."""
+    validate_name(tag)
+    root = runs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    claim = root / f".set-{tag}.claim"
+    try:  # O_EXCL: of two simultaneous clicks exactly one gets here
+        fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        if set_active(tag) or time.time() - claim.stat().st_mtime < 10:
+            return False
+        claim.unlink(missing_ok=True)  # a stale claim from a dead worker
+        return start_set(tag, models, data=data, preset=preset, epochs=epochs, extra_args=extra_args)
+    os.close(fd)
+    try:
+        if set_active(tag):
+            return False
+        for run in set_runs(tag, models):
+            if not (run.status.get("state") == "finished"):
+                (run.path / "STOP").unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "resnet_viz.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
+               "--preset", preset, "--epochs", str(epochs), *extra_args]
+        log = open(root / f".set-{tag}.log", "ab")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+                                env={**os.environ, "RESNET_VIZ_RUNS": str(root)})
+        log.close()
+        write_json(root / f".set-{tag}.json", {"pid": proc.pid, "models": models, "data": data, "preset": preset,
+                                               "epochs": epochs, "started": time.time()})
+        return True
+    finally:
+        claim.unlink(missing_ok=True)
+
+
+def stop_set(tag: str, models: list[str]) -> None:
+    """Ask every run of the set to stop (the running one stops at its next step, queued ones never start)."""
+    for run in set_runs(tag, models):
+        run.path.mkdir(parents=True, exist_ok=True)
+        run.request_stop()
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from .env import configure_threads
+    from .train import Diverged, TrainConfig, train
+
+    configure_threads()
+    models = args.models.split(",")
+    runs = set_runs(args.tag, models)
+    for run in runs:  # show the whole set as queued straight away
+        if run.status.get("state") != "finished":
+            run.path.mkdir(parents=True, exist_ok=True)
+            write_json(run.path / "status.json", {"state": "queued", "message": "waiting for a free training slot",
+                                                  "pid": os.getpid(), "updated": time.time()})
+    root = runs_root()
+    with open(root / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one training job per machine; the others wait here
+        for model, run in zip(models, runs):
+            if run.status.get("state") == "finished":
+                continue
+            if run.stop_requested():
+                write_json(run.path / "status.json", {"state": "stopped", "message": "stopped before it started",
+                                                      "updated": time.time()})
+                continue
+            cfg = TrainConfig(model=model, data=args.data, preset=args.preset, epochs=args.epochs,
+                              limit_train=args.limit_train, limit_test=args.limit_test)
+            resume = (run.path / "resume.pt").is_file()
+            try:
+                train(cfg, run.path, resume=resume, argv=["train", "--model", model, "--data", args.data, "--preset",
+                                                          args.preset, "--epochs", str(args.epochs), "--out",
+                                                          str(run.path)])
+            except Diverged:
+                continue
+            except Exception as e:  # noqa: BLE001 - recorded in the run's status; go on with the next run
+                print(f"{run.name}: {type(e).__name__}: {e}", file=sys.stderr)
+                continue
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m resnet_viz.jobs", description="train a set of runs in sequence")
+    ap.add_argument("--tag", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--preset", default="fast")
+    ap.add_argument("--epochs", type=int, required=True)
+    ap.add_argument("--limit-train", type=int, default=0)
+    ap.add_argument("--limit-test", type=int, default=0)
+    return _worker(ap.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
