@@ -165,6 +165,28 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_blocks(args: argparse.Namespace) -> int:
+    from .data import load_image
+    from .probes.activations import block_anatomy
+
+    image = load_image(args.image)
+    lm = _load(args)
+    x = lm.transforms()(image).unsqueeze(0).to(lm.device)  # (1, 3, S, S)
+    recs, _ = block_anatomy(lm.model, x)
+    if not recs:
+        raise CliError(f"{args.model} has no residual blocks")
+    if args.json:
+        print(json.dumps([r.to_json() for r in recs], indent=2))
+        return 0
+    kind = "||F(x)|| / ||shortcut(x)||" if lm.info.skip else "||F(x)|| / ||x|| (no shortcut)"
+    print(f"{args.model} ({lm.meta.source}) on {args.image}: {kind} and cosine(shortcut(x), H(x)) per block")
+    _print_table([{"block": r.name, "downsampling": "yes" if r.downsampling else "",
+                   "residual_ratio": f"{r.residual_ratio:.3f}",
+                   "cosine": "-" if r.cosine is None else f"{r.cosine:.3f}"} for r in recs],
+                 ["block", "downsampling", "residual_ratio", "cosine"])
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
@@ -307,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch", type=int, default=64)
     sp.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the batch")
     sp.add_argument("--data", default="noise", help="noise | shapes | cifar10 | imagefolder:PATH")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("blocks", "per residual block: ||F(x)|| / ||shortcut(x)|| and cosine(x, H(x)) for one image", cmd_blocks)
+    sp.add_argument("image")
+    model_args(sp)
     sp.add_argument("--json", action="store_true")
 
     sp = add("train", "train a CIFAR-family model into a run folder (data-parallel under torchrun)", cmd_train)

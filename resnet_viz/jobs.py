@@ -20,27 +20,17 @@ import sys
 import time
 from pathlib import Path
 
-from .runs import Run, read_json, runs_root, validate_name, write_json
+from .runs import Run, pid_alive, read_json, runs_root, validate_name, write_json
 
 
 def set_runs(tag: str, models: list[str]) -> list[Run]:
     return [Run(runs_root() / f"{m}-{tag}") for m in models]
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-        return True
-    except (OSError, ValueError):
-        return False
-
-
 def set_active(tag: str) -> bool:
     """Whether a job for this set is queued or running (its worker process is alive)."""
     marker = read_json(runs_root() / f".set-{tag}.json", {}) or {}
-    return _alive(marker.get("pid"))
+    return pid_alive(marker.get("pid"))
 
 
 def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: int, extra_args: list[str] = ()) -> bool:

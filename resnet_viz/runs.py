@@ -79,6 +79,17 @@ def read_jsonl(path: Path) -> list[dict]:
     return out
 
 
+def pid_alive(pid: int | str | None) -> bool:
+    """Whether a process with this id exists on this machine."""
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass
 class Run:
     """A run folder. Cheap to create; reads files on demand."""
@@ -117,13 +128,7 @@ class Run:
         if st.get("state") != "running":
             return False
         pid = st.get("pid")
-        if not pid:
-            return True
-        try:
-            os.kill(int(pid), 0)
-            return True
-        except (OSError, ValueError):
-            return False  # the process died without writing a final state
+        return not pid or pid_alive(pid)  # a dead pid: the process died without writing a final state
 
     def final(self) -> dict:
         """``{"train_error", "test_error"}`` of the last epoch (fractions; None if not there)."""
