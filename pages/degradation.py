@@ -3,7 +3,7 @@
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
-from resnet_viz.degradation import describe_degradation, describe_responses, run_sets
+from resnet_viz.degradation import common_epoch_errors, describe_degradation, describe_responses, run_sets
 from resnet_viz.jobs import set_active, set_runs, start_set, stop_set
 from resnet_viz.plots import _label, responses_figure, training_curves
 
@@ -17,8 +17,8 @@ def show_set(rs, shallow: int, deep: int) -> None:
     names = [f"{k}{d}" for k in ("plain", "resnet") for d in (shallow, deep)]
     curves = {n: rs.runs[n].metrics("epoch") for n in names if n in rs.runs}
     st.plotly_chart(training_curves(curves, (shallow, deep)), width="stretch", key=f"curves-{rs.tag}")
-    finals = {n: rs.runs[n].final() for n in names if n in rs.runs}
-    takeaway(describe_degradation(finals, shallow, deep))
+    epoch, at_epoch = common_epoch_errors({n: rs.runs[n] for n in names if n in rs.runs})
+    takeaway(describe_degradation(at_epoch, shallow, deep, epoch))
     rows = []
     for n in names:
         run = rs.runs.get(n)
@@ -43,20 +43,21 @@ if labels:
     shallow = c2.selectbox("Shallow", depths[:-1], index=0, key="shallow")
     deeper = [d for d in depths if d > shallow]
     deep = c3.selectbox("Deep", deeper, index=len(deeper) - 1, key="deep")
-    live = any(r.running or r.status.get("state") == "queued" for r in rs.runs.values())
+    live = any(r.active for r in rs.runs.values())
 
     @st.fragment(run_every=2.0 if live else None)
     def live_panel():
         show_set(rs, shallow, deep)
-        if live and not any(r.running or r.status.get("state") == "queued" for r in rs.runs.values()):
+        if live and not any(r.active for r in rs.runs.values()):
             st.rerun()  # the last run just finished: redraw the whole page once
 
     live_panel()
     with st.expander("How to read this figure"):
+        batch = next(iter(rs.runs.values())).config.get("batch_size", 128)
         st.markdown(
             "Each curve is the classification error (% of images wrong) during training, against the number of "
-            "training iterations (one iteration = one batch of 128 images). **Solid**: training error, measured on "
-            "the training images as they are seen (with augmentation). **Dashed**: test error on the held-out test "
+            f"training iterations (one iteration = one batch of {batch} images). **Solid**: training error, measured "
+            "on the training images as they are seen (with augmentation). **Dashed**: test error on the held-out test "
             "images after each epoch. Thick, dark lines are the deeper net. The paper's point is about the *solid* "
             "lines: if the deep plain net's training error is higher than the shallow one's, the extra layers make "
             "the network harder to *optimise*; it is not overfitting (that would show as low training error and "
@@ -71,18 +72,22 @@ if labels:
         from resnet_viz.cli import _responses_for
         from resnet_viz.runs import Run
 
-        return _responses_for(Run(__import__("pathlib").Path(path)), data, 500)
+        with compute_slot():
+            return _responses_for(Run(__import__("pathlib").Path(path)), data, 500)
 
     responses, missing = {}, []
     for n in [f"{k}{d}" for d in (shallow, deep) for k in ("plain", "resnet")]:
         run = rs.runs[n]
+        if run.active:
+            missing.append(_label(n))
+            continue
         shipped = (run.path / "responses.json").is_file()
         if shipped:
             from resnet_viz.runs import read_json
 
             responses[n] = read_json(run.path / "responses.json")["layers"]
         elif run.checkpoint is not None:
-            with friendly_errors(f"Layer responses of {_label(n)}"), compute_slot("layer responses"):
+            with friendly_errors(f"Layer responses of {_label(n)}"):
                 responses[n] = responses_for(str(run.path), run.config["data"],
                                              run.checkpoint.stat().st_mtime)["layers"]
         else:
@@ -91,7 +96,7 @@ if labels:
         st.plotly_chart(responses_figure(responses), width="stretch", key="responses")
         takeaway(describe_responses(responses))
     if missing:
-        st.caption(f"No checkpoint yet for {', '.join(missing)}.")
+        st.caption(f"Not yet for {', '.join(missing)}: still training or no checkpoint.")
 else:
     st.info("No finished runs with plain and ResNet twins at two depths yet. Train a set below: the default, "
             "3 epochs on 2,000 built-in shapes images, takes a few minutes on a laptop CPU.", icon=":material/info:")
@@ -111,9 +116,12 @@ data = {"shapes, 2,000 images (quick demo)": "shapes:2000", "shapes, 10,000 imag
 if data is None:
     folder = st.text_input("Folder on the server (class sub-folders, optional train/ and test/)", key="train_folder")
     data = f"imagefolder:{folder}" if folder else None
+    if folder and not (__import__("pathlib").Path(folder) / "test").is_dir():
+        st.warning("This folder has no test/ sub-folder: the test error will be measured on the training images.")
 d1, d2 = (int(v) for v in depth_pair.split(" vs "))
 models = [f"{k}{d}" for d in (d1, d2) for k in ("plain", "resnet")]
-short = data.replace(":", "") if data and not data.startswith("imagefolder:") else "folder"
+short = (data.replace(":", "") if data and not data.startswith("imagefolder:") else
+         "folder" + __import__("hashlib").sha1((data or "").encode()).hexdigest()[:8])  # one set per folder
 tag = f"live-{short}-{preset}-{epochs}ep"
 b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Train now", key="train_now", type="primary", disabled=data is None):
@@ -142,6 +150,7 @@ with st.expander("Go deeper"):
         "44 7.17 %, 56 6.97 %, 110 6.43 %, 1202 7.93 %), Figure 7 (layer responses).\n"
         "- The paper trains for 64k iterations (164 epochs) with lr 0.1 divided by 10 at 32k and 48k, SGD momentum "
         "0.9, weight decay 1e-4, batch 128, 4-pixel padding + random crop + flip. The runs shipped here use a short "
-        "one-cycle schedule that fits a 2-core CPU; the ordering the paper reports already shows.\n"
+        "one-cycle schedule (the same for all four nets) that fits a 2-core CPU; the takeaway above says what they "
+        "show.\n"
         "- Reproduce a run: `python -m resnet_viz train --model plain56 --data cifar10 --preset fast --epochs 12 "
         "--out runs/plain56-fast12`; all shipped runs: `bash scripts/train_shipped_runs.sh cifar10`.")

@@ -55,15 +55,16 @@ def compute(names: tuple[str, ...], options: tuple, source: str, batch: int, see
     from resnet_viz.probes.gradients import twin_gradient_flow
 
     pil = [load_image(b) for b in images] or None
-    return twin_gradient_flow(list(names), source=source, batch=batch, seed=seed, images=pil, **dict(options))
+    with compute_slot():
+        return twin_gradient_flow(list(names), source=source, batch=batch, seed=seed, images=pil, **dict(options))
 
 
 names = (f"plain{depth}", f"resnet{depth}")
 options = {"norm": norm, "init": init} if cifar else ({"zero_init_residual": True} if init == "zero-residual" else {})
 flows = None
 with friendly_errors("Computing the gradients"):
-    with compute_slot("the gradients"), st.spinner(f"One forward/backward pass of {_label(names[0])} and "
-                                                   f"{_label(names[1])} on {batch} images..."):
+    with st.spinner(f"One forward/backward pass of {_label(names[0])} and {_label(names[1])} on {batch} images "
+                    "(or waiting for a free compute slot)..."):
         flows = compute(names, tuple(options.items()), source, batch, seed, tuple(uploads))
 
 if flows:
@@ -87,11 +88,14 @@ if flows:
     st.plotly_chart(block_gradients(flows), width="stretch", key="block_plot")
     pb, rb = plain.blocks, res.blocks
     if pb and rb and pb[-1].grad_norm > 0 and rb[-1].grad_norm > 0:
+        cp, cr = pb[0].grad_norm / pb[-1].grad_norm, rb[0].grad_norm / rb[-1].grad_norm
+        closer = abs(__import__("math").log(cr)) < abs(__import__("math").log(cp))
         takeaway(f"From the last block to the stem, the gradient of the loss with respect to the block outputs "
-                 f"changes by {fmt_ratio(pb[0].grad_norm / pb[-1].grad_norm)} in {_label(names[0])} and by "
-                 f"{fmt_ratio(rb[0].grad_norm / rb[-1].grad_norm)} in {_label(names[1])}. In a residual block "
-                 "H = F(x) + x, so dL/dx = dL/dH (1 + dF/dx) before the final ReLU: the identity term passes the "
-                 "signal down unchanged, whatever the layers in between do.")
+                 f"changes by {fmt_ratio(cp)} in {_label(names[0])} and by {fmt_ratio(cr)} in {_label(names[1])}: "
+                 + ("the ResNet's backward signal stays closer to constant. " if closer else
+                    "here the ResNet's backward signal changes more than the plain net's. ")
+                 + "In a residual block H = F(x) + x, so dL/dx = dL/dH (1 + dF/dx) before the final ReLU: the "
+                 "identity term hands dL/dH down unchanged; the dF/dx term adds to it, and can make it grow.")
 
 st.subheader("The single number that tells the story, against depth")
 if cifar:
@@ -103,10 +107,11 @@ if cifar:
         def sweep(norm: str, init: str, source: str, seeds: int):
             from resnet_viz.probes.gradients import depth_sweep as run
 
-            return run(FAMILIES[list(FAMILIES)[0]], seeds=seeds, batch=32, source=source, norm=norm, init=init)
+            with compute_slot():
+                return run(FAMILIES[list(FAMILIES)[0]], seeds=seeds, batch=32, source=source, norm=norm, init=init)
 
         with friendly_errors("Computing the depth sweep"):
-            with compute_slot("the depth sweep"), st.spinner("Measuring 5 depths x 2 twins x 3 initialisations..."):
+            with st.spinner("Measuring 5 depths x 2 twins x 3 initialisations..."):
                 rows = sweep(norm, init, source if source != "images" else "noise", seeds)
             st.plotly_chart(depth_sweep(rows), width="stretch", key="sweep_plot")
             st.dataframe(pd.DataFrame(sweep_table(rows)), hide_index=True, width="stretch",
@@ -148,19 +153,19 @@ if cifar:
             def trajectories(depth: int, norm: str, init: str, steps: int, seed: int):
                 from resnet_viz.probes.gradients import gradient_trajectory
 
-                bar = st.progress(0.0, text="training...")
+                bar = st.progress(0.0, text="training (or waiting for a free compute slot)...")
                 out = {}
                 for i, name in enumerate((f"plain{depth}", f"resnet{depth}")):
-                    out[name] = gradient_trajectory(
-                        name, steps=steps, batch=32, seed=seed, norm=norm, init=init,
-                        progress=lambda k, n, i=i, name=name: bar.progress((i * n + k) / (2 * n),
-                                                                         text=f"{_label(name)}: step {k}/{n}"))
+                    with compute_slot():
+                        out[name] = gradient_trajectory(
+                            name, steps=steps, batch=32, seed=seed, norm=norm, init=init,
+                            progress=lambda k, n, i=i, name=name: bar.progress((i * n + k) / (2 * n),
+                                                                             text=f"{_label(name)}: step {k}/{n}"))
                 bar.empty()
                 return out
 
             with friendly_errors("Training"):
-                with compute_slot("training"):
-                    trajs = trajectories(*key)
+                trajs = trajectories(*key)
                 st.plotly_chart(gradient_heatmaps(trajs), width="stretch", key="heatmap")
                 lp, lr_ = trajs[names[0]]["loss"], trajs[names[1]]["loss"]
                 takeaway(f"After {len(lp)} steps the training loss of {_label(names[0])} went from {lp[0]:.3g} to "

@@ -151,7 +151,10 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
         if args.norm != "bn" or args.init not in ("kaiming", "zero-residual"):
             raise CliError("--norm none and --init xavier exist only for the CIFAR family")
         options = {"zero_init_residual": True} if args.init == "zero-residual" else {}
-    flows = twin_gradient_flow(names, source=args.data, batch=args.batch, seed=args.seed, **options)
+    from .env import resolve_device
+
+    flows = twin_gradient_flow(names, source=args.data, batch=args.batch, seed=args.seed,
+                               device=resolve_device(args.device), **options)
     if args.json:
         print(json.dumps({n: gf.to_json() for n, gf in flows.items()}, indent=2))
         return 0
@@ -329,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch", type=int, default=64)
     sp.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the batch")
     sp.add_argument("--data", default="noise", help="noise | shapes | cifar10 | imagefolder:PATH")
+    sp.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu) | cpu | cuda | mps")
     sp.add_argument("--json", action="store_true")
 
     sp = add("blocks", "per residual block: ||F(x)|| / ||shortcut(x)|| and cosine(x, H(x)) for one image", cmd_blocks)

@@ -45,28 +45,34 @@ def run_sets() -> list[RunSet]:
     return sorted(sets.values(), key=lambda s: (not s.shipped, s.tag))
 
 
-def final_errors(runs: dict[str, Run]) -> dict[str, dict]:
-    return {name: run.final() for name, run in runs.items()}
+def common_epoch_errors(runs: dict[str, Run]) -> tuple[int, dict[str, dict]]:
+    """Errors of every run at the last epoch *all* of them have finished, so that a set still
+    training (or stopped) is compared at equal training time: ``(epoch, {model: record})``."""
+    epochs = {name: run.metrics("epoch") for name, run in runs.items()}
+    common = min((len(e) for e in epochs.values()), default=0)
+    return common, {name: e[common - 1] for name, e in epochs.items() if common}
 
 
-def describe_degradation(finals: dict[str, dict], shallow: int, deep: int) -> str:
-    """The takeaway, read off the final training errors (the paper's claim is about *training* error)."""
+def describe_degradation(finals: dict[str, dict], shallow: int, deep: int, epoch: int | None = None) -> str:
+    """The takeaway, read off the training errors (the paper's claim is about *training* error)."""
     def te(name):
         v = finals.get(name, {}).get("train_error")
         return None if v is None else 100 * v
 
     p_s, p_d, r_s, r_d = te(f"plain{shallow}"), te(f"plain{deep}"), te(f"resnet{shallow}"), te(f"resnet{deep}")
     if None in (p_s, p_d, r_s, r_d):
-        return "Not all four runs have finished an epoch yet."
-    plain = (f"plain-{deep} ends with {p_d - p_s:.1f} points *more* training error than plain-{shallow} "
+        return "Not all four runs have finished an epoch yet: the comparison appears when they have."
+    plain = (f"plain-{deep} has {p_d - p_s:.1f} points *more* training error than plain-{shallow} "
              f"({p_d:.1f} % vs {p_s:.1f} %): the deeper plain net trains worse, the degradation problem"
              if p_d > p_s else
-             f"plain-{deep} ends with {p_s - p_d:.1f} points less training error than plain-{shallow} "
-             f"({p_d:.1f} % vs {p_s:.1f} %): in this run the degradation problem does not show")
-    res = (f"ResNet-{deep} ends {r_s - r_d:.1f} points *below* ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %): "
+             f"plain-{deep} has {p_s - p_d:.1f} points less training error than plain-{shallow} "
+             f"({p_d:.1f} % vs {p_s:.1f} %): in these runs the degradation problem does not show")
+    res = (f"ResNet-{deep} is {r_s - r_d:.1f} points *below* ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %): "
            "with skip connections depth helps" if r_d <= r_s else
-           f"ResNet-{deep} ends {r_d - r_s:.1f} points above ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %)")
-    return f"Final training error: {plain}. {res}."
+           f"ResNet-{deep} is {r_d - r_s:.1f} points above ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %)")
+    when = f"After {epoch} epoch{'s' if epoch != 1 else ''} (all four runs), training error" if epoch \
+        else "Final training error"
+    return f"{when}: {plain}. {res}."
 
 
 def describe_responses(responses: dict[str, list[dict]]) -> str:
@@ -77,8 +83,11 @@ def describe_responses(responses: dict[str, list[dict]]) -> str:
     order = sorted(means, key=means.get)
     text = ("Mean std of the 3x3 layer responses, smallest first: "
             + " < ".join(f"{_label(n)} {means[n]:.3f}" for n in order) + ".")
-    depths = sorted({int(RUN_RE.match(n + "-x").group(2)) for n in means})
-    below = all(means.get(f"resnet{d}", 0) < means.get(f"plain{d}", 0) for d in depths)
+    depths = sorted(d for d in {int(RUN_RE.match(n + "-x").group(2)) for n in means}
+                    if f"plain{d}" in means and f"resnet{d}" in means)  # only complete twin pairs compare
+    if not depths:
+        return text
+    below = all(means[f"resnet{d}"] < means[f"plain{d}"] for d in depths)
     deeper_lower = len(depths) > 1 and means[f"resnet{depths[-1]}"] < means[f"resnet{depths[0]}"]
     if below and deeper_lower:
         return text + (" As in the paper, the ResNets respond less than their plain twins and the deeper ResNet "

@@ -49,10 +49,18 @@ def configure_threads(n: int | None = None) -> int:
     """
     global _threads_set
     if not _threads_set:
-        n = n or int(os.environ.get("RESNET_VIZ_THREADS", "0")) or len(os.sched_getaffinity(0))
+        n = n or int(os.environ.get("RESNET_VIZ_THREADS", "0")) or cpu_count()
         torch.set_num_threads(max(1, n))
         _threads_set = True
     return torch.get_num_threads()
+
+
+def cpu_count() -> int:
+    """Cores this process may use (the affinity mask on Linux, all cores elsewhere)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def cache_dir() -> Path:

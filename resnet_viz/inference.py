@@ -64,13 +64,9 @@ def evaluate(
     n_classes = lm.meta.num_classes
     confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
     batches = progress(loader) if progress else loader
-    model = lm.model
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = lm.model  # shared: used as it is, never converted or moved here
     for x, y in batches:
         x = x.to(device, non_blocking=True)
-        if device.type == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
         with _autocast(device):
             pred = model(x).argmax(1).cpu().numpy()
         np.add.at(confusion, (y.numpy(), pred), 1)

@@ -22,6 +22,14 @@ from pathlib import Path
 
 from .runs import Run, pid_alive, read_json, runs_root, validate_name, write_json
 
+_children: list[subprocess.Popen] = []  # workers this process started; polled so they never linger as zombies
+
+
+def _reap() -> None:
+    for p in list(_children):
+        if p.poll() is not None:
+            _children.remove(p)
+
 
 def set_runs(tag: str, models: list[str]) -> list[Run]:
     return [Run(runs_root() / f"{m}-{tag}") for m in models]
@@ -29,6 +37,7 @@ def set_runs(tag: str, models: list[str]) -> list[Run]:
 
 def set_active(tag: str) -> bool:
     """Whether a job for this set is queued or running (its worker process is alive)."""
+    _reap()
     marker = read_json(runs_root() / f".set-{tag}.json", {}) or {}
     return pid_alive(marker.get("pid"))
 
@@ -60,6 +69,7 @@ def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: in
                                 start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
                                 env={**os.environ, "RESNET_VIZ_RUNS": str(root)})
         log.close()
+        _children.append(proc)
         write_json(root / f".set-{tag}.json", {"pid": proc.pid, "models": models, "data": data, "preset": preset,
                                                "epochs": epochs, "started": time.time()})
         return True

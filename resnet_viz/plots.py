@@ -267,3 +267,87 @@ def responses_figure(responses: dict[str, list[dict]]) -> go.Figure:
     fig.update_yaxes(title_text="std of the response", row=1, col=1)
     fig.update_layout(font=FONT, height=420, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.15))
     return fig
+
+
+def _square_cells(fig: go.Figure) -> None:
+    """No tick labels, and every subplot's y axis tied to its own x axis (square pixels everywhere)."""
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    for key in list(fig.layout):
+        if key.startswith("yaxis"):
+            fig.layout[key].scaleanchor = "x" + key[5:]
+
+
+def feature_grid(maps, channels: list[int], *, title: str, color: str, zrange: tuple[float, float] | None = None,
+                 cols: int = 4) -> go.Figure:
+    """A grid of activation maps (one heatmap per channel, hover shows values). ``maps``: (C, H, W) array."""
+    from plotly.subplots import make_subplots
+
+    rows = (len(channels) + cols - 1) // cols
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"ch {c}" for c in channels],
+                        horizontal_spacing=0.02, vertical_spacing=0.06)
+    for i, c in enumerate(channels):
+        r, k = divmod(i, cols)
+        fig.add_trace(go.Heatmap(z=maps[c][::-1], colorscale="Viridis", showscale=i == 0,
+                                 zmin=zrange[0] if zrange else None, zmax=zrange[1] if zrange else None,
+                                 hovertemplate=f"channel {c}<br>x %{{x}}, y %{{y}}<br>%{{z:.3f}}<extra></extra>"),
+                      row=r + 1, col=k + 1)
+    _square_cells(fig)
+    fig.update_layout(title=dict(text=title, font=dict(color=color, size=17)), height=170 * rows + 60,
+                      margin=dict(l=5, r=5, t=60, b=5), font=dict(size=12))
+    return fig
+
+
+def stage_strip(strips: dict[str, list[tuple[str, object]]]) -> go.Figure:
+    """One channel-averaged map per stage, one row per model: resolution shrinks, channels grow."""
+    from plotly.subplots import make_subplots
+
+    names = list(strips)
+    ncols = max(len(v) for v in strips.values())
+    titles = [f"{_label(n)} {stage}" for n in names for stage, _ in strips[n]]
+    fig = make_subplots(rows=len(names), cols=ncols, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=0.12)
+    for r, n in enumerate(names, start=1):
+        for c, (stage, m) in enumerate(strips[n], start=1):
+            fig.add_trace(go.Heatmap(z=m[::-1], colorscale="Viridis", showscale=False,
+                                     hovertemplate=f"{stage}<br>%{{z:.3f}}<extra>{_label(n)}</extra>"), row=r, col=c)
+    _square_cells(fig)
+    fig.update_layout(height=190 * len(names) + 40, margin=dict(l=5, r=5, t=40, b=5), font=dict(size=12))
+    return fig
+
+
+def overlay(image, heat, *, opacity: float = 0.5, title: str = "") -> go.Figure:
+    """The input image with a heatmap (upsampled to the image size) on top; hover shows the map's values."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    h, w = image.shape[:2]
+    up = F.interpolate(torch.as_tensor(np.asarray(heat, dtype=np.float32))[None, None], size=(h, w),
+                       mode="bilinear", align_corners=False)[0, 0].numpy()
+    fig = go.Figure(go.Image(z=image, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=up, opacity=opacity, colorscale="Inferno", showscale=True,
+                             hovertemplate="x %{x}, y %{y}<br>%{z:.3f}<extra></extra>"))
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x")
+    fig.update_layout(title=title, height=420, margin=dict(l=5, r=5, t=40, b=5), font=FONT)
+    return fig
+
+
+def anatomy_lines(records: dict[str, list], key: str, *, ytitle: str, log: bool = False) -> go.Figure:
+    """A per-block line plot (``residual_ratio`` or ``cosine``), one trace per model."""
+    fig = go.Figure()
+    for name, recs in records.items():
+        fig.add_trace(go.Scatter(
+            x=[r.name for r in recs], y=[getattr(r, key) for r in recs], mode="lines+markers", name=_label(name),
+            line=dict(color=_twin_color(name), width=3), marker=dict(size=[12 if r.downsampling else 7 for r in recs]),
+            hovertemplate="%{x}<br>%{y:.3f}<extra>" + _label(name) + "</extra>"))
+    if key == "residual_ratio":
+        fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text="||F(x)|| = ||x||",
+                      annotation_position="top right")
+    fig.update_layout(xaxis_title="block (big markers: downsampling)", yaxis_title=ytitle, font=FONT, height=380,
+                      legend=dict(orientation="h", y=1.12), margin=dict(l=10, r=10, t=40, b=10))
+    if log:
+        fig.update_yaxes(type="log")
+    fig.update_xaxes(tickangle=-45)
+    return fig

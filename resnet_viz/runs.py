@@ -85,9 +85,13 @@ def pid_alive(pid: int | str | None) -> bool:
         return False
     try:
         os.kill(int(pid), 0)
-        return True
     except (OSError, ValueError):
         return False
+    try:  # a finished child nobody has waited for yet is a zombie: it exists but is not running
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc (macOS): the kill check is all we have
 
 
 @dataclass
@@ -121,6 +125,12 @@ class Run:
     def checkpoint(self) -> Path | None:
         p = self.path / "model.safetensors"
         return p if p.is_file() else None
+
+    @property
+    def active(self) -> bool:
+        """Running or queued, by a process that is still alive."""
+        st = self.status
+        return st.get("state") in ("running", "queued") and (not st.get("pid") or pid_alive(st.get("pid")))
 
     @property
     def running(self) -> bool:
@@ -191,9 +201,13 @@ def get_run(name_or_path: str | os.PathLike) -> Run:
 
 
 def delete_run(name: str) -> None:
-    run = get_run(name)
-    if run.shipped:
+    """Delete a local run by name (never a path: nothing outside the run store can be removed)."""
+    validate_name(name)
+    if any(r.name == name for r in list_runs() if r.shipped) and not (runs_root() / name).is_dir():
         raise PermissionError(f"{name} ships with the app and cannot be deleted")
+    run = Run(runs_root() / name)
+    if not (run.path / "config.json").is_file():
+        raise FileNotFoundError(f"no local run named {name!r} in {runs_root()}")
     if run.running:
         raise RuntimeError(f"{name} is still running: stop it first")
     shutil.rmtree(run.path)

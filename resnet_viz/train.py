@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import platform
 import sys
@@ -167,6 +168,14 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch
     return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.1)
 
 
+def scheduled_lr(cfg: TrainConfig, sched, step: int) -> float:
+    """The paper schedule's lr at ``step`` (0.1, divided by 10 at each milestone passed): where the
+    warm-up of 110+ layer nets hands over. (MultiStepLR scales the *current* lr, which the warm-up
+    has lowered, so its own value cannot be used.)"""
+    passed = sum(step >= m for m in getattr(sched, "milestones", {}))
+    return cfg.lr * 0.1 ** passed
+
+
 # ----------------------------------------------------------------------------- distributed
 
 def _dist_info() -> tuple[int, int]:
@@ -269,11 +278,16 @@ def train(
     warmup = cfg.preset == "paper" and info.depth >= 110  # lr 0.01 until training error < 80 %
     start_epoch, step = 0, 0
     if resume:
-        state = torch.load(run.path / "resume.pt", map_location=device, weights_only=True)
+        # RNG states are CPU byte tensors whatever the device: load on the CPU, then place the rest
+        state = torch.load(run.path / "resume.pt", map_location="cpu", weights_only=True)
+        saved_type = state.get("device_type", "cpu")
+        if saved_type != device.type:
+            raise ValueError(f"{run.path.name} was trained on {saved_type}: resume it with --device {saved_type} "
+                             "(its random-number state belongs to that device), or start a new run")
         model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        opt.load_state_dict(state["optimizer"])  # moves the momentum buffers to the parameters' device
         sched.load_state_dict(state["scheduler"])
-        gen.set_state(state["rng"]["gen"].cpu() if device.type != "cpu" else state["rng"]["gen"])
+        gen.set_state(state["rng"]["gen"])
         torch.set_rng_state(state["rng"]["torch"])
         start_epoch, step, warmup = state["epoch"], state["step"], state.get("warmup", warmup)
     ddp_model: nn.Module = model
@@ -296,6 +310,12 @@ def train(
         if not resume:
             (run.path / "metrics.jsonl").unlink(missing_ok=True)
             append_jsonl(run.path / "metrics.jsonl", {"kind": "layers", "names": [n for n, _ in layers]})
+        else:  # drop what was logged after the checkpoint we resume from: it is about to be redone
+            kept = [r for r in run.metrics() if r.get("step", 0) <= step and
+                    (r.get("kind") != "epoch" or r.get("epoch", 0) <= start_epoch)]
+            tmp = run.path / "metrics.jsonl.tmp"
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            os.replace(tmp, run.path / "metrics.jsonl")
 
     def status(state: str, message: str = "", **kw: Any) -> None:
         if main:
@@ -326,7 +346,16 @@ def train(
                     loss = F.cross_entropy(logits.float(), yb)
                 if step == cfg.extra.get("inject_nan_at_step"):  # fault injection for tests
                     loss = loss * float("nan")
-                if not torch.isfinite(loss):
+                bad, stop = not bool(torch.isfinite(loss)), run.stop_requested()
+                if world > 1:  # every rank leaves the loop at the same step, or none does
+                    import torch.distributed as dist
+
+                    flags = torch.tensor([float(bad), float(stop)], device=device)
+                    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+                    bad, stop = bool(flags[0]), bool(flags[1])
+                if stop:
+                    raise KeyboardInterrupt("stop requested")
+                if bad:
                     raise Diverged(f"the loss became {loss.item()} at step {step} (epoch {epoch + 1}): training "
                                    "diverged; lower the learning rate. The last good checkpoint is kept.")
                 opt.zero_grad(set_to_none=True)
@@ -341,10 +370,16 @@ def train(
                 n_seen += len(yb)
                 loss_sum += loss.item() * len(yb)
                 wrong += int((logits.argmax(1) != yb).sum())
-                if warmup and n_seen >= 10 * local_batch and wrong / n_seen < 0.8:
-                    warmup = False  # He et al.: 0.01 until training error < 80 %, then back to 0.1
-                    for g, lr in zip(opt.param_groups, sched.get_last_lr()):
-                        g["lr"] = lr
+                if warmup and n_seen >= 10 * local_batch:
+                    err = torch.tensor([wrong, n_seen], dtype=torch.float64, device=device)
+                    if world > 1:  # decide on the error of the whole batch, the same on every rank
+                        import torch.distributed as dist
+
+                        dist.all_reduce(err)
+                    if err[0] / err[1] < 0.8:
+                        warmup = False  # He et al.: 0.01 until training error < 80 %, then the schedule's lr
+                        for g in opt.param_groups:
+                            g["lr"] = scheduled_lr(cfg, sched, step)
                 if main and (b % 10 == 0 or b == steps_per_epoch - 1):
                     append_jsonl(run.path / "metrics.jsonl", {"kind": "step", "step": step, "epoch": epoch,
                                                               "loss": loss.item(), "lr": opt.param_groups[0]["lr"]})
@@ -356,8 +391,6 @@ def train(
                     if progress:
                         progress({"epoch": epoch, "batch": b + 1, "batches": steps_per_epoch, "loss": loss.item(),
                                   "eta_s": eta})
-                if run.stop_requested():
-                    raise KeyboardInterrupt("stop requested")
             train_time = time.time() - t0
             tr = torch.tensor([loss_sum, wrong, n_seen], dtype=torch.float64, device=device)
             if world > 1:
@@ -408,7 +441,8 @@ def train(
 
 def _save_resume(path: Path, model, opt, sched, gen, epoch: int, step: int, warmup: bool) -> None:
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-             "rng": _rng_state(gen), "epoch": epoch, "step": step, "warmup": warmup}
+             "rng": _rng_state(gen), "epoch": epoch, "step": step, "warmup": warmup,
+             "device_type": next(model.parameters()).device.type}
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)

@@ -70,7 +70,8 @@ def running_app(env: dict | None = None, timeout: float = 90.0):
 def wait_ready(page, timeout_ms: int = 60_000) -> None:
     """Wait until app.py has run (its navigation is shown), the script has finished and no
     skeleton placeholder is left. (``notRunning`` alone is also true before the first run starts.)"""
-    page.wait_for_selector("[data-testid='stSidebarNavLink']", timeout=timeout_ms)
+    # app.py's own navigation (titled pages), not Streamlit's file-name list of a page run on its own
+    page.wait_for_selector("[data-testid='stSidebarNavLink']:has-text('Home')", timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
     page.wait_for_function("document.querySelectorAll(\"[data-testid='stSkeleton']\").length === 0",
                            timeout=timeout_ms)

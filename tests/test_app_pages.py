@@ -163,7 +163,7 @@ def test_degradation_page_reads_the_run_store(tiny_runs, monkeypatch):
     text = _texts(at)
     rs = next(s for s in run_sets() if s.tag == "tiny")
     p20 = 100 * rs.runs["plain20"].final()["train_error"]
-    assert f"{p20:.1f} %" in text and "Final training error" in text
+    assert f"{p20:.1f} %" in text and "After 2 epochs (all four runs), training error" in text
     table = at.dataframe[0].value
     assert list(table["model"]) == ["Plain-20", "Plain-32", "ResNet-20", "ResNet-32"]
     assert (table["state"] == "finished").all() and (table["epochs"] == 2).all()
@@ -218,3 +218,61 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     text = _texts(at)
     assert "the degradation problem" in text and "with skip connections depth helps" in text
     assert "As in the paper, the ResNets respond less than their plain twins" in text
+
+
+def _png(arr) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_feature_maps_page_changes_with_layer_channel_and_image(reference_dir):
+    import numpy as np
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/feature_maps.py").run()
+    assert not at.exception, at.exception
+    assert any("reference checkpoint" in o for o in at.selectbox(key="fm_pair").options)
+    first = at.info[0].value
+    assert first.startswith("At layer2.0 each net has 32 channels of 16x16 (the input was 32x32 pixels)")
+    assert "32x32 to 8x8 positions while the channels grow from 16 to 64" in at.info[1].value
+
+    at.selectbox(key="fm_layer").set_value("layer3.2").run()
+    assert at.info[0].value.startswith("At layer3.2 each net has 64 channels of 8x8")
+    at.select_slider(key="fm_k").set_value(4).run()
+    at.radio(key="fm_rank").set_value("choose").run()
+    at.multiselect(key="fm_channels").set_value([5, 7]).run()
+    assert at.selectbox(key="fm_detail").options == ["5", "7"]
+    assert not at.exception
+
+    at.selectbox(key="fm_sample").set_value("rocket").run()
+    assert at.info[0].value != first and not at.exception
+
+    at.radio(key="fm_source").set_value("upload").run()
+    at.file_uploader(key="fm_upload").upload("broken.jpg", b"\xff\xd8\xff\xe0 truncated", "image/jpeg").run()
+    assert any("broken.jpg" in e.value and "not a readable image" in e.value for e in at.error)
+    at.file_uploader(key="fm_upload").upload("flat.png", _png(np.zeros((40, 40, 3), np.uint8)), "image/png").run()
+    assert not at.exception and not at.error
+    assert at.info[0].value.startswith("At layer3.2")
+
+
+def test_block_anatomy_page_reports_small_residuals_of_a_trained_resnet(reference_dir):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/block_anatomy.py").run()
+    assert not at.exception, at.exception
+    text = at.info[0].value
+    assert "the residual branch F(x) is smaller than the shortcut x in" in text
+    assert "median ||F(x)||/||x|| = 0." in text  # measured on the cat: 0.62
+    at.selectbox(key="ba_block").set_value("layer3.0").run()
+    at.number_input(key="ba_ch_resnet20").set_value(5).run()
+    assert not at.exception
+    assert "ResNet-20 layer3.0, channel 5" in at.get("plotly_chart")[2].proto.spec
+
+    pair = next(o for o in at.selectbox(key="ba_pair").options if "untrained" in o)
+    at.selectbox(key="ba_pair").set_value(pair).run()
+    assert not at.exception
+    assert "Plain-20, which has no shortcut" in at.info[0].value

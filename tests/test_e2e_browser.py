@@ -11,7 +11,8 @@ import pytest
 from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
 
 # The first visit is a direct link to a page on a fresh server (a link a teacher shares).
-PAGES = {"gradient_flow": "gradient_flow", "home": "", "architectures": "architectures"}
+PAGES = {"gradient_flow": "gradient_flow", "home": "", "architectures": "architectures",
+         "degradation": "degradation", "feature_maps": "feature_maps", "block_anatomy": "block_anatomy"}
 
 pytestmark = pytest.mark.browser
 

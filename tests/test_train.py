@@ -98,7 +98,8 @@ def test_stop_request_stops_cleanly(tmp_path):
             (run_dir / "STOP").touch()
 
     run = train(TrainConfig(model="resnet20", epochs=5, **SMALL), run_dir, progress=stop_after_first)
-    assert run.status["state"] == "stopped" and len(run.metrics("epoch")) == 0
+    assert run.status["state"] == "stopped" and len(run.metrics("epoch")) == 1  # stopped early in epoch 2
+    assert load_model("resnet20", run.checkpoint).meta.metrics["epoch"] == 1
 
 
 def test_augment_is_a_per_image_crop_and_flip():
@@ -179,3 +180,36 @@ def test_export_ships_fp16_weights_that_load_as_fp32(tmp_path, monkeypatch):
 
     assert shipped_path("resnet20") == tmp_path / "runs" / "resnet20-t" / "model.safetensors"
     assert default_weights("resnet20") == "shipped"
+
+
+def test_paper_schedule_and_warm_up_hand_over():
+    from resnet_viz.train import make_scheduler, scheduled_lr
+
+    cfg = TrainConfig(model="resnet110", preset="paper", epochs=4).resolved()
+    assert (cfg.lr, cfg.weight_decay, cfg.batch_size) == (0.1, 1e-4, 128)
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=cfg.lr, momentum=0.9)
+    sched = make_scheduler(opt, cfg, steps_per_epoch=100)  # 400 steps: milestones at 200 and 300
+    assert sorted(sched.milestones) == [200, 300]
+    for g in opt.param_groups:  # what the warm-up does: 0.01 ...
+        g["lr"] = 0.01
+    for _ in range(50):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.01)
+    assert scheduled_lr(cfg, sched, 50) == pytest.approx(0.1)  # ... then back to 0.1, not 0.01
+    assert scheduled_lr(cfg, sched, 250) == pytest.approx(0.01)
+    assert scheduled_lr(cfg, sched, 350) == pytest.approx(0.001)
+
+
+def test_resume_drops_records_logged_after_the_checkpoint(tmp_path):
+    def stop_late(p):
+        if p["epoch"] == 1 and p["batch"] >= 4:
+            (tmp_path / "r" / "STOP").touch()
+
+    run = train(TrainConfig(model="plain20", epochs=2, **SMALL), tmp_path / "r", progress=stop_late)
+    assert max(r["step"] for r in run.metrics("grads")) > 8  # logged beyond the epoch-1 checkpoint (step 8)
+    resumed = train(TrainConfig(model="plain20"), tmp_path / "r", resume=True)
+    steps = [r["step"] for r in resumed.metrics("grads")]
+    assert steps == sorted(set(steps))  # no step logged twice
+    assert [e["epoch"] for e in resumed.metrics("epoch")] == [1, 2]

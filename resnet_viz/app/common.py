@@ -49,12 +49,21 @@ def boot() -> None:
         if _booted:
             return
         configure_threads()
-        from ..stats import model_stats, stats_cached
+        from ..stats import stats_cached
 
         if not stats_cached():
             # not a daemon: killing it inside torch at interpreter exit aborts the process
-            threading.Thread(target=model_stats, name="model-stats").start()
+            threading.Thread(target=_warm_stats, name="model-stats").start()
         _booted = True
+
+
+def _warm_stats() -> None:
+    from ..stats import model_stats
+
+    try:
+        model_stats()
+    except Exception:  # noqa: BLE001 - the Architectures page computes them again on demand
+        log.exception("computing the model statistics in the background failed")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -66,9 +75,13 @@ def network_available() -> bool:
 @st.cache_resource(show_spinner="Loading model weights (once per server)...", max_entries=16)
 def get_model(arch: str, weights: str | None = None):
     """A shared, read-only model in eval mode. Errors are not cached (Streamlit re-raises them)."""
+    import torch
+
     from ..weights import load_model
 
-    return load_model(arch, weights)
+    with torch.random.fork_rng(devices=[]):  # "random" weights are the same for every session
+        torch.manual_seed(0)
+        return load_model(arch, weights)
 
 
 def sidebar() -> None:
@@ -122,24 +135,20 @@ _slots: threading.BoundedSemaphore | None = None
 
 
 @contextlib.contextmanager
-def compute_slot(what: str):
+def compute_slot(what: str = ""):
     """Bound concurrent heavy computations to the machine (one per two cores, at least one).
 
     Many sessions share the CPU: running them all at once only makes every one of them slower.
-    A user whose request is queued sees a message instead of a frozen page.
+    Use it *inside* cached functions, so a cache hit never waits; the caller's spinner says that
+    the computation may be waiting for a slot.
     """
     global _slots
     with _boot_lock:
         if _slots is None:
-            import os
+            from ..env import cpu_count
 
-            _slots = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) // 2))
-    if not _slots.acquire(blocking=False):
-        note = st.empty()
-        note.info(f"Waiting for a free compute slot for {what} (other users are computing)...",
-                  icon=":material/hourglass_top:")
-        _slots.acquire()
-        note.empty()
+            _slots = threading.BoundedSemaphore(max(1, cpu_count() // 2))
+    _slots.acquire()
     try:
         yield
     finally:

@@ -232,6 +232,7 @@ def twin_gradient_flow(
     batch: int = 64,
     seed: int = 0,
     images: list | None = None,
+    device: str | torch.device = "cpu",
     **options,
 ) -> dict[str, GradientFlow]:
     """``gradient_flow`` of several freshly initialised models on the *same* batch."""
@@ -240,10 +241,12 @@ def twin_gradient_flow(
     infos = [get_info(n) for n in names]
     size, classes = infos[0].input_size, infos[0].num_classes
     x, y = make_batch(source, batch=batch, size=size, num_classes=classes, seed=seed, images=images)
+    x, y = x.to(device), y.to(device)
     out = {}
     for info in infos:
         opts = {k: v for k, v in options.items() if k in info.options}
-        gf = gradient_flow(build_at_init(info.name, seed=seed, **opts), x, y, name=info.name, private=True)
+        model = build_at_init(info.name, seed=seed, **opts).to(device)
+        gf = gradient_flow(model, x, y, name=info.name, private=True)
         gf.settings = {"source": source, "batch": batch, "seed": seed, **opts}
         out[info.name] = gf
     return out

@@ -1,0 +1,96 @@
+"""Residual block anatomy: H(x) = F(x) + x made visible, block by block, on your image."""
+
+import statistics
+
+import numpy as np
+import streamlit as st
+
+from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.inputs import loaded_pair, model_input
+from resnet_viz.app.widgets import image_picker, model_pair_picker
+from resnet_viz.plots import _label, anatomy_lines, feature_grid, skip_color
+from resnet_viz.probes.activations import block_anatomy
+
+header("Inside a residual block", "How much of each block's output is the identity x, and how much is the learned "
+       "correction F(x)?")
+
+c1, c2 = st.columns([1, 1])
+with c1:
+    image, caption = image_picker("ba")
+with c2:
+    pair = model_pair_picker("ba")
+
+if image is not None:
+    with friendly_errors("Measuring the blocks"):
+        models = loaded_pair(pair)
+        with compute_slot("the block anatomy"):
+            x = model_input(models[0], image)
+            results = {lm.meta.arch: (lm, *block_anatomy(lm.model, x, keep=True)) for lm in models}
+
+        records = {arch: recs for arch, (_, recs, _) in results.items()}
+        st.plotly_chart(anatomy_lines(records, "residual_ratio", ytitle="||F(x)|| / ||x||  (log)", log=True),
+                        width="stretch", key="ratio")
+        sentences = []
+        for arch, recs in records.items():
+            ratios = [r.residual_ratio for r in recs if np.isfinite(r.residual_ratio)]
+            med = statistics.median(ratios)
+            small = sum(r < 1 for r in ratios)
+            lm = results[arch][0]
+            if lm.info.skip:
+                sentences.append(
+                    f"In {_label(arch)} ({lm.meta.source}) the residual branch F(x) is smaller than the shortcut x in "
+                    f"{small} of {len(ratios)} blocks (median ||F(x)||/||x|| = {med:.2f})"
+                    + (": the identity does most of the work, each block adds a correction." if med < 1 else
+                       ": on this image the branches are not small compared with the identity."))
+            else:
+                sentences.append(
+                    f"In {_label(arch)}, which has no shortcut, each block's output must carry everything: its layers' "
+                    f"output is {med:.2f}x the size of the block's input (median).")
+        takeaway(" ".join(sentences))
+
+        st.plotly_chart(anatomy_lines(records, "cosine", ytitle="cosine(x, H(x))"), width="stretch", key="cosine")
+        cos = {arch: statistics.median([r.cosine for r in recs if r.cosine is not None] or [float("nan")])
+               for arch, recs in records.items()}
+        takeaway("Median cosine similarity between a block's input and its output: "
+                 + ", ".join(f"{_label(a)} {c:.2f}" for a, c in cos.items())
+                 + ". Close to 1 means the block output still points where its input pointed.")
+
+        st.subheader("The three tensors of one block")
+        names = [r.name for r in next(iter(records.values()))]
+        b1, b2 = st.columns([1, 1])
+        block = b1.selectbox("Block", names, index=min(1, len(names) - 1), key="ba_block")
+        for arch, (lm, _, tensors) in results.items():
+            t = tensors[block]
+            channels = t["h"].shape[1]
+            ch = int(b2.number_input(f"Channel ({_label(arch)}, 0-{channels - 1})", 0, channels - 1, 0,
+                                     key=f"ba_ch_{arch}"))
+            maps = np.stack([t["s"][0, ch].float().cpu().numpy() if t["s"] is not None else np.zeros_like(
+                t["h"][0, ch].float().cpu().numpy()), t["f"][0, ch].float().cpu().numpy(),
+                t["h"][0, ch].float().cpu().numpy()])
+            title = (f"{_label(arch)} {block}, channel {ch}: x (shortcut) | F(x) | H(x) = ReLU(F(x) + x)"
+                     if lm.info.skip else f"{_label(arch)} {block}, channel {ch}: x | F(x) | H(x) = ReLU(F(x))")
+            fig = feature_grid(maps, [0, 1, 2], title=title, color=skip_color(lm.info.skip), cols=3,
+                               zrange=(float(maps.min()), float(maps.max())))
+            for ann, label in zip(fig.layout.annotations, ["x" if lm.info.skip else "x (input)", "F(x)", "H(x)"]):
+                ann.text = label
+            st.plotly_chart(fig, width="stretch", key=f"three-{arch}")
+
+        with st.expander("How to read these figures"):
+            st.markdown(
+                "A residual block computes **H(x) = ReLU(F(x) + x)**: its layers learn a *correction* F(x) that is "
+                "added to the input x carried by the shortcut. The first plot shows, for every block in order, how "
+                "big the correction is compared with x (1 = as big; below 1 = smaller; big markers are blocks that "
+                "halve the resolution, where x goes through the option A or B shortcut). In a plain twin there is no "
+                "shortcut, so the same quantity compares the block's layers' output with its input. The second plot "
+                "shows how similar the output is to the input (cosine similarity of the two tensors, 1 = same "
+                "direction). The maps show one channel of x, F(x) and H(x) for the chosen block. Block diagrams and "
+                "parameter counts of basic and bottleneck blocks and of the shortcut options are on the "
+                "Architectures page.")
+        with st.expander("Go deeper"):
+            st.markdown(
+                "- He et al. (2015), section 3.1: if the identity were optimal, it is easier to push F(x) to zero "
+                "than to fit an identity with a stack of nonlinear layers; Figure 7 shows trained residual "
+                "functions have small responses (see the Degradation page).\n"
+                "- Veit et al. (2016): residual networks behave like ensembles of relatively shallow paths.\n"
+                f"- The same numbers: `python -m resnet_viz blocks IMAGE --model {pair[0][0]} --weights {pair[0][1]} "
+                "--json`.")

@@ -1,0 +1,113 @@
+"""Feature maps: what flows through a ResNet and its plain twin, layer by layer, on your image."""
+
+import numpy as np
+import streamlit as st
+
+from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.inputs import loaded_pair, model_input, seen_image
+from resnet_viz.app.widgets import image_picker, model_pair_picker
+from resnet_viz.plots import _label, feature_grid, overlay, skip_color, stage_strip
+from resnet_viz.probes.activations import capture, residual_blocks
+
+header("Feature maps", "What does each layer of a ResNet and of its plain twin respond to in your image?")
+
+c1, c2 = st.columns([1, 1])
+with c1:
+    image, caption = image_picker("fm")
+with c2:
+    pair = model_pair_picker("fm")
+
+with friendly_errors("Loading the networks"):
+    models = loaded_pair(pair)
+    ref = models[0]
+    blocks = [n for n, _ in residual_blocks(ref.model)]
+    stages = sorted({n.split(".")[0] for n in blocks})
+    options = [f"{s} (stage output)" for s in stages] + blocks
+    default = blocks[len(blocks) // 3] if blocks else options[0]
+    d1, d2, d3, d4 = st.columns([1.4, 1, 1, 1])
+    layer_label = d1.selectbox("Layer", options, index=options.index(default), key="fm_layer")
+    layer = layer_label.split(" ")[0]
+    k = d2.select_slider("Channels shown", [4, 8, 12, 16, 32], value=8, key="fm_k")
+    rank = d3.radio("Which channels", ["most active", "choose"], key="fm_rank")
+    shared = d4.toggle("Shared colour scale", value=True, key="fm_shared",
+                       help="One colour scale for both nets, so their magnitudes compare directly.")
+    if image is None:
+        st.stop()  # the picker has said what is wrong with the file; the settings above are kept
+
+    with compute_slot("feature maps"):
+        x = model_input(ref, image)
+        results = {}
+        for lm in models:
+            acts, logits = capture(lm.model, x, [layer] + stages + (["relu"] if hasattr(lm.model, "relu") else []))
+            results[lm.meta.arch] = (lm, {n: a[0].float().cpu().numpy() for n, a in acts.items()})
+
+    C = next(iter(results.values()))[1][layer].shape[0]
+    chosen = None
+    if rank == "choose":
+        chosen = st.multiselect("Channels", list(range(C)), default=list(range(min(k, C))), key="fm_channels")
+    grids, zmin, zmax = {}, np.inf, -np.inf
+    for arch, (_, acts) in results.items():
+        a = acts[layer]  # (C, H, W)
+        means = a.mean(axis=(1, 2))
+        channels = chosen if chosen else list(np.argsort(-means)[:k])
+        grids[arch] = (a, [int(c) for c in channels], means)
+        zmin, zmax = min(zmin, float(a[channels].min())), max(zmax, float(a[channels].max()))
+    cols = st.columns(len(grids))
+    for col, (arch, (a, channels, _)) in zip(cols, grids.items()):
+        lm = results[arch][0]
+        with col:
+            st.plotly_chart(feature_grid(a, channels, title=f"{_label(arch)}: {layer} ({lm.meta.source})",
+                                         color=skip_color(lm.info.skip),
+                                         zrange=(zmin, zmax) if shared else None), width="stretch",
+                            key=f"grid-{arch}")
+
+    a0, ch0, m0 = next(iter(grids.values()))
+    sentences = [f"At {layer} each net has {a0.shape[0]} channels of {a0.shape[1]}x{a0.shape[2]} "
+                 f"(the input was {x.shape[-1]}x{x.shape[-1]} pixels)."]
+    for arch, (a, _, means) in grids.items():
+        frac = float((a > 0).mean())
+        sentences.append(f"{_label(arch)}: strongest channel #{int(np.argmax(means))} (mean {means.max():.3f}); "
+                         f"{100 * frac:.0f} % of its values are above zero (the ReLU zeroes the rest).")
+    takeaway(" ".join(sentences))
+
+    st.subheader("One map per stage")
+    strips = {}
+    for arch, (_, acts) in results.items():
+        names = (["relu"] if "relu" in acts else []) + stages
+        strips[arch] = [("stem" if n == "relu" else n, acts[n].mean(0)) for n in names]
+    first_acts = next(iter(results.values()))[1]
+    first_name = "relu" if "relu" in first_acts else stages[0]
+    f_map, l_map = first_acts[first_name], first_acts[stages[-1]]
+    st.plotly_chart(stage_strip(strips), width="stretch", key="strip")
+    takeaway(f"From the stem to the last stage the maps shrink from {f_map.shape[1]}x{f_map.shape[2]} to "
+             f"{l_map.shape[1]}x{l_map.shape[2]} positions while the channels grow from {f_map.shape[0]} to "
+             f"{l_map.shape[0]}: each position of a late map summarises a larger part of the image with more "
+             "kinds of features.")
+
+    st.subheader("One channel, large, on the image")
+    ch_options = sorted({c for _, channels, _ in grids.values() for c in channels})
+    ch = st.selectbox("Channel", ch_options, key="fm_detail")
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="fm_opacity")
+    cols = st.columns(len(grids))
+    for col, (arch, (a, _, _)) in zip(cols, grids.items()):
+        lm = results[arch][0]
+        with col:
+            st.plotly_chart(overlay(seen_image(lm, x), a[ch], opacity=opacity,
+                                    title=f"{_label(arch)} {layer} channel {ch}"),
+                            width="stretch", key=f"ov-{arch}")
+
+    with st.expander("How to read these figures"):
+        st.markdown(
+            "Each small square is one channel's *activation map*: how strongly one learned filter responds at "
+            "each position of the image (yellow = strong, dark = weak; hover for the values). Channels are "
+            "sorted by their average response. Early layers respond to colours and edges at full resolution; "
+            "later layers respond to larger patterns on coarser grids. The two nets were trained separately, so "
+            "channel 5 of one has nothing to do with channel 5 of the other: compare what kinds of maps they "
+            "produce, not channel by channel. The image is the preprocessed input the models saw "
+            f"({x.shape[-1]}x{x.shape[-1]} pixels).")
+    with st.expander("Go deeper"):
+        st.markdown(
+            "- Zeiler & Fergus (2014), *Visualizing and Understanding Convolutional Networks*.\n"
+            "- The activations are captured with forward hooks only on the layers shown, then removed.\n"
+            f"- The same numbers from the command line: `python -m resnet_viz blocks IMAGE --model {pair[0][0]} "
+            f"--weights {pair[0][1]}` (per-block norms).")

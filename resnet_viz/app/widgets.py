@@ -1,0 +1,61 @@
+"""Reusable widgets: the image source picker and the model-pair picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+from PIL import Image
+
+from ..data import SUPPORTED_TYPES, ImageError, load_image
+from ..samples import load_sample, sample_names
+from ..weights import REFERENCE_FILES, available_weights
+
+UNTRAINED = "untrained (random initialisation)"
+
+
+def image_picker(key: str) -> tuple[Image.Image | None, str]:
+    """Sample gallery, upload or camera; returns (RGB image or None, a caption). Bad files get a message."""
+    source = st.radio("Image", ["sample", "upload", "camera"], horizontal=True, key=f"{key}_source")
+    if source == "sample":
+        name = st.selectbox("Sample", sample_names(), key=f"{key}_sample")
+        return load_sample(name), name
+    f = (st.file_uploader("Upload an image", type=SUPPORTED_TYPES, key=f"{key}_upload") if source == "upload"
+         else st.camera_input("Take a picture", key=f"{key}_camera"))
+    if f is None:
+        st.caption("No image yet: showing the cat sample.")
+        return load_sample(sample_names()[0]), sample_names()[0]
+    try:
+        return load_image(f.getvalue()), f.name
+    except ImageError as e:
+        st.error(f"{f.name}: {e}", icon=":material/error:")
+        return None, f.name
+
+
+def model_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Label -> ((arch, weights), ...): ResNet first, its plain twin second where a trained twin exists.
+
+    Only what can be loaded right now (offline included) is offered; untrained twins come last.
+    """
+    pairs: dict[str, tuple[tuple[str, str], ...]] = {}
+    for d in (20, 56, 32, 44, 110):
+        res, plain = available_weights(f"resnet{d}"), available_weights(f"plain{d}")
+        if "shipped" in res and "shipped" in plain:
+            pairs[f"CIFAR-10 ResNet-{d} vs Plain-{d} (trained by resnet-viz)"] = (
+                (f"resnet{d}", "shipped"), (f"plain{d}", "shipped"))
+    for arch in REFERENCE_FILES:
+        if "reference" in available_weights(arch):
+            pairs[f"CIFAR-10 ResNet-{arch[6:]} (reference checkpoint, no plain twin)"] = ((arch, "reference"),)
+    for d in (18, 34, 50, 101, 152):
+        if "DEFAULT" in available_weights(f"resnet{d}"):
+            pairs[f"ImageNet ResNet-{d} (torchvision; plain twin untrained)"] = (
+                (f"resnet{d}", "DEFAULT"), (f"plain{d}", "random"))
+    pairs[f"CIFAR-10 ResNet-20 vs Plain-20, {UNTRAINED}"] = (("resnet20", "random"), ("plain20", "random"))
+    return pairs
+
+
+def model_pair_picker(key: str) -> tuple[tuple[str, str], ...]:
+    pairs = model_pairs()
+    label = st.selectbox("Networks", list(pairs), key=f"{key}_pair")
+    if UNTRAINED in label:
+        st.caption("No trained weights are available here: these nets are untrained, so their feature maps show "
+                   "structure from random filters only.")
+    return pairs[label]

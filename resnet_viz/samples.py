@@ -1,0 +1,46 @@
+"""Sample images that ship with the app's dependencies: real photos from scikit-image, built-in
+``shapes``, and CIFAR-10 test images when a local copy is available."""
+
+from __future__ import annotations
+
+import functools
+
+from PIL import Image
+
+PHOTOS = {
+    "cat (chelsea)": "chelsea",
+    "coffee cup": "coffee",
+    "astronaut": "astronaut",
+    "rocket": "rocket",
+}
+
+
+@functools.lru_cache(maxsize=16)
+def photo(name: str) -> Image.Image:
+    import numpy as np
+    from skimage import data as skdata
+
+    arr = getattr(skdata, PHOTOS[name])()
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, -1)
+    return Image.fromarray(arr[..., :3]).convert("RGB")
+
+
+def shape_sample(i: int) -> tuple[Image.Image, str]:
+    from .data import ShapesDataset
+
+    ds = ShapesDataset(50, size=64, seed=0, split="test")
+    img, label = ds[i % len(ds)]
+    return img, ds.classes[label]
+
+
+def sample_names() -> list[str]:
+    return list(PHOTOS) + [f"shapes #{i}" for i in range(3)]
+
+
+def load_sample(name: str) -> Image.Image:
+    if name in PHOTOS:
+        return photo(name)
+    if name.startswith("shapes #"):
+        return shape_sample(int(name.split("#")[1]))[0]
+    raise KeyError(name)
