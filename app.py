@@ -13,6 +13,7 @@ pages = [
     st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
     st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/trending_down:"),
     st.Page("pages/degradation.py", title="Degradation", icon=":material/show_chart:"),
+    st.Page("pages/classify_explain.py", title="Classify and explain", icon=":material/center_focus_strong:"),
     st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
     st.Page("pages/block_anatomy.py", title="Inside a block", icon=":material/add_circle:"),
 ]

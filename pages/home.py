@@ -29,6 +29,13 @@ st.page_link("pages/architectures.py", label="**Architectures**: what a residual
 st.page_link("pages/gradient_flow.py", label="**Gradient flow**: does the gradient reach the first layer? "
              "Per-layer gradient norms of a plain net and its ResNet twin, against depth and during training",
              icon=":material/trending_down:")
+st.page_link("pages/classify_explain.py", label="**Classify and explain**: upload a photo (or pick a sample): the "
+             "top-5 classes of a ResNet and its plain twin, and Grad-CAM, saliency, Integrated Gradients and occlusion "
+             "maps of which pixels each used", icon=":material/center_focus_strong:")
+st.page_link("pages/feature_maps.py", label="**Feature maps**: what every layer responds to in your image, plain twin "
+             "beside ResNet", icon=":material/grid_view:")
+st.page_link("pages/block_anatomy.py", label="**Inside a block**: H(x) = F(x) + x measured block by block: how big "
+             "is the learned correction compared with the identity?", icon=":material/add_circle:")
 st.page_link("pages/degradation.py", label="**Degradation**: does a deeper network train better? Training curves of "
              "plain nets and ResNets at two depths (paper Figure 6), layer responses (Figure 7), and training your "
              "own set in the background", icon=":material/show_chart:")

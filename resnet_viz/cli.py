@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 EXIT_ERROR = 2
@@ -165,6 +166,34 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
                        "ratio_to_last": f"{r.ratio_to_last:.4g}", "act_rms": f"{r.act_rms:.4g}"} for r in gf.layers],
                      ["index", "layer", "kind", "grad_norm", "ratio_to_last", "act_rms"])
         print()
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from .attribution import METHOD_NAMES, explain, overlay_image
+    from .data import load_image
+    from .inference import label_of
+
+    image = load_image(args.image)
+    lm = _load(args)
+    x = lm.transforms()(image).unsqueeze(0)  # (1, 3, S, S)
+    att = explain(lm, x, args.method, target=args.target, layer=args.layer)
+    # the overlay is drawn on the image as the model saw it (resized and centre-cropped)
+    mean, std = np.array(lm.meta.mean)[:, None, None], np.array(lm.meta.std)[:, None, None]
+    seen = ((x[0].numpy() * std + mean).clip(0, 1).transpose(1, 2, 0) * 255).astype(np.uint8)
+    big = max(1, 224 // seen.shape[0])  # small CIFAR inputs are enlarged so the overlay is visible
+    seen = np.asarray(Image.fromarray(seen).resize((seen.shape[1] * big, seen.shape[0] * big), Image.NEAREST))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(overlay_image(seen, att.map, args.opacity)).save(args.out)
+    if args.npy:
+        np.save(args.npy, att.map.astype(np.float32))
+    label = label_of(lm, att.target)
+    print(f"{METHOD_NAMES[att.method]} of {args.model} for class {label!r} (index {att.target})"
+          + (f" at {att.layer}" if att.layer else "") + f": overlay {args.out}" + (f", map {args.npy}" if args.npy
+                                                                                     else ""))
     return 0
 
 
@@ -334,6 +363,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--data", default="noise", help="noise | shapes | cifar10 | imagefolder:PATH")
     sp.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu) | cpu | cuda | mps")
     sp.add_argument("--json", action="store_true")
+
+    sp = add("explain", "attribution map (Grad-CAM, ...) of one image, saved as an overlay PNG", cmd_explain)
+    sp.add_argument("image")
+    model_args(sp)
+    sp.add_argument("--method", default="gradcam", choices=["gradcam", "guided-gradcam", "ig", "saliency",
+                                                            "occlusion"])
+    sp.add_argument("--out", required=True, help="overlay PNG to write")
+    sp.add_argument("--npy", help="also save the raw map (input resolution, float32, before colour mapping)")
+    sp.add_argument("--target", help="class name or index (default: the predicted class)")
+    sp.add_argument("--layer", help="module name for Grad-CAM, e.g. layer3.2 (default: the last block)")
+    sp.add_argument("--opacity", type=float, default=0.5)
 
     sp = add("blocks", "per residual block: ||F(x)|| / ||shortcut(x)|| and cosine(x, H(x)) for one image", cmd_blocks)
     sp.add_argument("image")

@@ -351,3 +351,20 @@ def anatomy_lines(records: dict[str, list], key: str, *, ytitle: str, log: bool 
         fig.update_yaxes(type="log")
     fig.update_xaxes(tickangle=-45)
     return fig
+
+
+def top_classes(preds: dict[str, list[dict]]) -> go.Figure:
+    """Top-k probabilities as horizontal bars, one panel per model."""
+    from plotly.subplots import make_subplots
+
+    names = list(preds)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[_label(n) for n in names], horizontal_spacing=0.25)
+    for i, n in enumerate(names, start=1):
+        top = preds[n][::-1]
+        fig.add_trace(go.Bar(x=[100 * t["prob"] for t in top], y=[t["label"] for t in top], orientation="h",
+                             marker_color=_twin_color(n), showlegend=False,
+                             text=[f"{100 * t['prob']:.1f} %" for t in top], textposition="auto",
+                             hovertemplate="%{y}: %{x:.2f} %<extra>" + _label(n) + "</extra>"), row=1, col=i)
+        fig.update_xaxes(range=[0, 100], title_text="probability (%)", row=1, col=i)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
+    return fig

@@ -3,6 +3,10 @@
 Counting FLOPs with ``torch.utils.flop_counter`` walks every layer (about 12 s for the whole zoo
 on a 2-core CPU, most of it the 1202-layer nets), so the numbers are computed once per machine
 and torch version and kept in ``<cache>/model_stats-<torch version>.json``.
+
+In the app server they are computed in a *separate process* (``python -m resnet_viz.stats``):
+``FlopCounterMode`` installs global module hooks (its module tracker) that would fire inside every
+other session's forward and backward passes while it runs.
 """
 
 from __future__ import annotations
@@ -25,11 +29,22 @@ def _stats_path() -> Path:
     return cache_dir() / f"model_stats-{torch.__version__.split('+')[0]}.json"
 
 
-def model_stats(progress=None) -> list[dict]:
+def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
     """One row per registered model: name, family, depth, skip, params, flops, input_size, twin.
 
-    ``progress(done, total, name)`` is called while missing rows are computed.
+    Missing rows are computed in a subprocess unless ``in_process`` (safe only where nothing else
+    runs torch at the same time, e.g. the CLI). ``progress(done, total, name)`` is called while
+    rows are computed in-process.
     """
+    if not in_process and not stats_cached():
+        import subprocess
+        import sys
+
+        with _lock:  # the child prints the rows (and caches them when it can write the cache)
+            out = subprocess.run([sys.executable, "-m", "resnet_viz.stats"], check=True, capture_output=True,
+                                 text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+            if not stats_cached():
+                return json.loads(out.stdout)
     with _lock:
         path = _stats_path()
         cached: dict[str, dict] = {}
@@ -64,3 +79,7 @@ def model_stats(progress=None) -> list[dict]:
 
 def stats_cached() -> bool:
     return _stats_path().is_file()
+
+
+if __name__ == "__main__":
+    print(json.dumps(model_stats(in_process=True)))

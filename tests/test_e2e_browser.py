@@ -12,6 +12,7 @@ from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
 
 # The first visit is a direct link to a page on a fresh server (a link a teacher shares).
 PAGES = {"gradient_flow": "gradient_flow", "home": "", "architectures": "architectures",
+         "classify_explain": "classify_explain",
          "degradation": "degradation", "feature_maps": "feature_maps", "block_anatomy": "block_anatomy"}
 
 pytestmark = pytest.mark.browser
@@ -53,6 +54,22 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         assert "projection shortcut" in page.locator("[data-testid='stAlert']").first.inner_text()
         assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 2
         assert page.locator("[data-testid='stException']").count() == 0
+
+        # upload a photo on the classify page: both the prediction and the explanation update
+        from PIL import Image
+        from skimage.data import astronaut
+
+        Image.fromarray(astronaut()).save(tmp_path / "astronaut.jpg")
+        page.goto(f"{url}/classify_explain")
+        wait_ready(page, 180_000)
+        page.get_by_text("upload", exact=True).first.click()
+        wait_ready(page, 180_000)
+        page.locator("input[type='file']").first.set_input_files(str(tmp_path / "astronaut.jpg"))
+        page.wait_for_selector("[data-testid='stFileUploaderFile']", timeout=60_000)
+        wait_ready(page, 180_000)
+        assert " says " in page.locator("[data-testid='stAlert']").first.inner_text()
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=str(out / "page-classify_explain-upload.png"), full_page=True)
 
         # move the depth slider on the gradient-flow page with the keyboard; the sentence follows
         page.goto(f"{url}/gradient_flow")

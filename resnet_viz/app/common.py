@@ -52,8 +52,8 @@ def boot() -> None:
         from ..stats import stats_cached
 
         if not stats_cached():
-            # not a daemon: killing it inside torch at interpreter exit aborts the process
-            threading.Thread(target=_warm_stats, name="model-stats").start()
+            # the counting runs in a child process (see stats.py); this thread only waits for it
+            threading.Thread(target=_warm_stats, name="model-stats", daemon=True).start()
         _booted = True
 
 

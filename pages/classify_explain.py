@@ -1,0 +1,154 @@
+"""Classify and explain: the top-5 classes of a ResNet and its plain twin, and which pixels each used."""
+
+import hashlib
+import os
+import tempfile
+
+import numpy as np
+import streamlit as st
+
+from resnet_viz.app.common import compute_slot, friendly_errors, get_model, header, takeaway
+from resnet_viz.app.inputs import png_bytes, seen_image
+from resnet_viz.app.widgets import image_picker, model_pair_picker
+from resnet_viz.attribution import METHOD_NAMES, METHODS, default_layer, explain, normalise, overlay_image
+from resnet_viz.inference import classify
+from resnet_viz.models import list_models
+from resnet_viz.plots import _label, overlay, skip_color, top_classes
+from resnet_viz.probes.activations import residual_blocks
+
+header("Classify and explain", "What does each network think your image shows, and which pixels did it look at?")
+
+c1, c2 = st.columns([1, 1])
+with c1:
+    image, caption = image_picker("ce")
+with c2:
+    pair = model_pair_picker("ce")
+    with st.expander("Use your own checkpoint"):
+        arch = st.selectbox("Architecture", [m.name for m in list_models() if m.family != "zoo"], key="ce_arch")
+        upload = st.file_uploader("Checkpoint (.safetensors, .pt, .pth, .th)", key="ce_ckpt",
+                                  type=["safetensors", "pt", "pth", "th"])
+        if upload is not None:
+            key = (arch, hashlib.sha1(upload.getvalue()).hexdigest())
+            if st.session_state.get("ce_user_key") != key:
+                st.session_state.pop("ce_user_model", None)
+                suffix = os.path.splitext(upload.name)[1] or ".pt"
+                with tempfile.TemporaryDirectory() as tmp, friendly_errors(f"Loading {upload.name}"):
+                    path = os.path.join(tmp, "model" + suffix)
+                    with open(path, "wb") as f:
+                        f.write(upload.getvalue())
+                    from resnet_viz.weights import load_model
+
+                    st.session_state["ce_user_model"] = load_model(arch, path)  # this session only
+                    st.session_state["ce_user_key"] = key
+            if "ce_user_model" in st.session_state:
+                st.success(f"Using {upload.name} as {arch} (only in your session).")
+
+user_model = st.session_state.get("ce_user_model") if upload is not None else None
+if image is None:
+    st.stop()
+
+with friendly_errors("Classifying"):
+    models = [user_model] if user_model is not None else [get_model(a, w) for a, w in pair]
+    keys = ["user"] if user_model is not None else [f"{a}:{w}" for a, w in pair]
+    img_png = png_bytes(image)
+
+    @st.cache_data(max_entries=256, show_spinner=False)
+    def cached_classify(model_key: str, png: bytes, _lm):
+        from resnet_viz.app.inputs import _decoded
+
+        with compute_slot():
+            return classify(_lm, _decoded(png), top=5)
+
+    preds = {lm.meta.arch: (cached_classify(k, img_png, lm) if k != "user" else classify(lm, image, top=5))
+             for k, lm in zip(keys, models)}
+    st.plotly_chart(top_classes(preds), width="stretch", key="top5")
+    seen = {lm.meta.arch: seen_image(lm, lm.transforms()(image).unsqueeze(0)) for lm in models}
+    s1, s2 = st.columns([1, 3])
+    first = models[0]
+    s1.image(seen[first.meta.arch], caption=f"what {_label(first.meta.arch)} saw: {seen[first.meta.arch].shape[1]}"
+             f"x{seen[first.meta.arch].shape[0]} px", width=180)
+    s2.caption("Weights: " + "; ".join(f"{_label(lm.meta.arch)}: {lm.meta.source}" for lm in models))
+    takeaway(" ".join(f"{_label(a)} says **{p[0]['label']}** ({100 * p[0]['prob']:.1f} %), then {p[1]['label']} "
+                      f"({100 * p[1]['prob']:.1f} %)." for a, p in preds.items() if len(p) > 1))
+
+st.subheader("Which pixels mattered")
+e1, e2, e3, e4 = st.columns([1.2, 1.2, 1.4, 1])
+method = e1.selectbox("Method", list(METHODS), format_func=METHOD_NAMES.get, key="ce_method")
+blocks = [n for n, _ in residual_blocks(models[0].model)]
+stages = sorted({b.split(".")[0] for b in blocks})
+layer_options = blocks + [s for s in stages if s not in blocks]
+layer = e2.selectbox("Layer (Grad-CAM)", layer_options, index=len(blocks) - 1 if blocks else 0, key="ce_layer",
+                     disabled="gradcam" not in method, help="Default: the last residual block, as in the paper.")
+top = next(iter(preds.values()))
+cats = models[0].meta.categories or [str(i) for i in range(models[0].meta.num_classes)]
+target_choice = e3.selectbox("Explain the class", ["the predicted class"] + [t["label"] for t in top] +
+                             ["another class..."], key="ce_target")
+if target_choice == "another class...":
+    target_choice = e3.selectbox("Class", cats, key="ce_target_any")
+target = None if target_choice == "the predicted class" else target_choice
+opacity = e4.slider("Opacity", 0.0, 1.0, 0.5, 0.05, key="ce_opacity")
+colorscale = e4.selectbox("Colours", ["Inferno", "Viridis", "Jet", "Greys"], key="ce_colors")
+
+with friendly_errors("Explaining"):
+    @st.cache_data(max_entries=256, show_spinner=False)
+    def cached_explain(model_key: str, png: bytes, method: str, target, layer, _lm):
+        from resnet_viz.app.inputs import _decoded
+
+        with compute_slot():
+            return explain(_lm, _lm.transforms()(_decoded(png)).unsqueeze(0), method, target=target, layer=layer)
+
+    maps = {}
+    with st.spinner(f"{METHOD_NAMES[method]}..."):
+        for k, lm in zip(keys, models):
+            lay = layer if layer in dict(lm.model.named_modules()) else default_layer(lm.model)
+            if k == "user":
+                maps[lm.meta.arch] = explain(lm, lm.transforms()(image).unsqueeze(0), method, target=target, layer=lay)
+            else:
+                maps[lm.meta.arch] = cached_explain(k, img_png, method, target, lay, lm)
+    cols = st.columns(len(maps))
+    for col, (arch, att) in zip(cols, maps.items()):
+        lm = next(m for m in models if m.meta.arch == arch)
+        label = (lm.meta.categories or [str(att.target)])[att.target] if lm.meta.categories else str(att.target)
+        with col:
+            fig = overlay(seen[arch], normalise(att.map), opacity=opacity,
+                          title=f"{_label(arch)}: {METHOD_NAMES[method]} for '{label}'")
+            fig.update_traces(colorscale=colorscale, selector=dict(type="heatmap"))
+            fig.update_layout(title_font_color=skip_color(lm.info.skip))
+            st.plotly_chart(fig, width="stretch", key=f"ov-{arch}")
+            big = max(1, 224 // seen[arch].shape[0])
+            img_big = np.kron(seen[arch], np.ones((big, big, 1), dtype=np.uint8))
+            from PIL import Image
+
+            st.download_button("Overlay (PNG)", png_bytes(Image.fromarray(overlay_image(img_big, att.map, opacity,
+                                                                                        colorscale))),
+                               file_name=f"{arch}-{method}.png", mime="image/png", key=f"dl-{arch}")
+            import io
+
+            buf = io.BytesIO()
+            np.save(buf, att.map)
+            st.download_button("Raw map (.npy)", buf.getvalue(), file_name=f"{arch}-{method}.npy", key=f"dln-{arch}")
+    if len(maps) == 2:
+        a, b = (normalise(m.map) for m in maps.values())
+        ta, tb = a >= np.quantile(a, 0.8), b >= np.quantile(b, 0.8)
+        iou = float((ta & tb).sum() / max(1, (ta | tb).sum()))
+        peaks = {arch: np.unravel_index(int(np.argmax(m.map)), m.map.shape) for arch, m in maps.items()}
+        takeaway("The two maps' top-20 % regions overlap by " + f"{100 * iou:.0f} % (intersection over union); "
+                 + "; ".join(f"{_label(a)} peaks at x={c}, y={r}" for a, (r, c) in peaks.items()) + ".")
+
+with st.expander("How to read these figures"):
+    st.markdown(
+        "The bars are each network's top-5 classes with their probabilities (softmax of the outputs). The maps show "
+        "which pixels of the image the chosen class depends on, by the chosen method: bright = important. "
+        "**Grad-CAM** weighs the feature maps of one layer by how much the class score changes with them "
+        "(coarse: the layer's resolution, upsampled). **Saliency** and **Integrated Gradients** use gradients with "
+        "respect to every pixel (fine, noisy). **Occlusion** hides patches and measures the drop in the score "
+        "(slow, model-agnostic). Maps are scaled to their own maximum, so compare where the bright regions are, "
+        "not how bright.")
+with st.expander("Go deeper"):
+    st.markdown(
+        "- Selvaraju et al. (2017), Grad-CAM; Sundararajan et al. (2017), Integrated Gradients; Simonyan et al. "
+        "(2013), saliency maps; Zeiler & Fergus (2014), occlusion. Attributions are computed with captum.\n"
+        "- Adebayo et al. (2018), *Sanity Checks for Saliency Maps*: some methods look similar on untrained "
+        "networks: try the untrained pair.\n"
+        f"- The same map from the command line: `python -m resnet_viz explain IMAGE --model {pair[0][0]} "
+        f"--weights {pair[0][1]} --method {method} --out overlay.png --npy map.npy`.")
