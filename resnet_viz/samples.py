@@ -34,8 +34,23 @@ def shape_sample(i: int) -> tuple[Image.Image, str]:
     return img, ds.classes[label]
 
 
+@functools.lru_cache(maxsize=1)
+def _cifar_test():
+    """The CIFAR-10 test set when it is already on disk (never downloads), else None."""
+    from .data import DataUnavailable, get_dataset
+
+    try:
+        return get_dataset("cifar10", "test", download=False)
+    except (DataUnavailable, OSError, ValueError):
+        return None
+
+
 def sample_names() -> list[str]:
-    return list(PHOTOS) + [f"shapes #{i}" for i in range(3)]
+    names = list(PHOTOS) + [f"shapes #{i}" for i in range(3)]
+    ds = _cifar_test()
+    if ds is not None:
+        names += [f"CIFAR-10 test #{i} ({ds.classes[ds.targets[i]]})" for i in range(0, 50, 5)]
+    return names
 
 
 def load_sample(name: str) -> Image.Image:
@@ -43,4 +58,6 @@ def load_sample(name: str) -> Image.Image:
         return photo(name)
     if name.startswith("shapes #"):
         return shape_sample(int(name.split("#")[1]))[0]
+    if name.startswith("CIFAR-10 test #"):
+        return _cifar_test()[int(name.split("#")[1].split()[0])][0]
     raise KeyError(name)

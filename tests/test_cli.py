@@ -96,3 +96,17 @@ def test_evaluate_on_shapes_subset_json():
                 "--json", "--quiet")
     # 5 shape classes vs a 10-class CIFAR model: refused with a clear message, not a wrong number
     _one_line_error(r, "5 classes", "10")
+
+
+def test_shipped_resnet20_says_cat_for_chelsea(tmp_path):
+    """Without --weights a CIFAR model uses the checkpoint shipped in assets/runs."""
+    from skimage.data import chelsea
+
+    from resnet_viz.weights import shipped_path
+
+    if shipped_path("resnet20") is None:
+        pytest.skip("assets/runs holds no shipped runs yet (bash scripts/train_shipped_runs.sh makes them)")
+    Image.fromarray(chelsea()).save(tmp_path / "cat.png")
+    r = run_cli("classify", str(tmp_path / "cat.png"), "--model", "resnet20", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["label"] == "cat"

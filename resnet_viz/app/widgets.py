@@ -52,9 +52,26 @@ def model_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
     return pairs
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def missing_imagenet() -> list[str]:
+    """File names of torchvision ResNet weights that are not in the cache."""
+    from ..models import get_info
+    from ..weights import torchvision_cached_path, torchvision_weights
+
+    return [torchvision_cached_path(torchvision_weights(get_info(f"resnet{d}"))).name for d in (18, 34, 50, 101, 152)
+            if "DEFAULT" not in available_weights(f"resnet{d}")]
+
+
 def model_pair_picker(key: str) -> tuple[tuple[str, str], ...]:
     pairs = model_pairs()
     label = st.selectbox("Networks", list(pairs), key=f"{key}_pair")
+    missing = missing_imagenet()
+    if missing:
+        from ..env import hub_checkpoint_dir
+
+        st.caption(f"ImageNet ResNets are offered when their torchvision weights are in the torch hub cache; missing "
+                   f"here: {', '.join(missing)}. They download automatically when online, or copy them into "
+                   f"`{hub_checkpoint_dir()}`.")
     if UNTRAINED in label:
         st.caption("No trained weights are available here: these nets are untrained, so their feature maps show "
                    "structure from random filters only.")
