@@ -75,6 +75,11 @@ if image is not None:
                 ann.text = label
             st.plotly_chart(fig, width="stretch", key=f"three-{arch}")
 
+        st.page_link("pages/architectures.py", label="Basic vs bottleneck blocks, shortcut options A/B/C and where the "
+                     "ReLU sits, with parameter counts from the real modules: the Architectures page",
+                     icon=":material/account_tree:")
+        st.page_link("pages/degradation.py", label="Layer responses of trained plain nets and ResNets (paper "
+                     "Figure 7): the Degradation page", icon=":material/show_chart:")
         with st.expander("How to read these figures"):
             st.markdown(
                 "A residual block computes **H(x) = ReLU(F(x) + x)**: its layers learn a *correction* F(x) that is "
