@@ -11,25 +11,11 @@ their ratio (target <= 1.2), and (c) a repeated request through ``st.cache_data`
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
 import torch.nn.functional as F
-
-
-def median_time(fn, repeats: int) -> float:
-    fn()  # warm-up (allocator, oneDNN primitives)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from _timing import median_time  # noqa: E402 - also puts the project on sys.path
 
 
 def main() -> None:
