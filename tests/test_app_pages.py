@@ -217,7 +217,16 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     assert final["ResNet-56 train"] <= final["ResNet-20 train"]
     text = _texts(at)
     assert "the degradation problem" in text and "with skip connections depth helps" in text
-    assert "As in the paper, the ResNets respond less than their plain twins" in text
+    # Figure 7: the sentence lists the four nets in the order of their shipped mean response std
+    from resnet_viz.runs import read_json
+
+    means = {}
+    for name in ("plain20", "resnet20", "plain56", "resnet56"):
+        rows = read_json(shipped_root() / f"{name}-fast12" / "responses.json")["layers"]
+        means[name] = sum(r["std"] for r in rows) / len(rows)
+    order = " < ".join(f"{n.replace('plain', 'Plain-').replace('resnet', 'ResNet-')} {means[n]:.3f}"
+                       for n in sorted(means, key=means.get))
+    assert order in text
 
 
 def _png(arr) -> bytes:
