@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from resnet_viz.app.common import header, takeaway
+from resnet_viz.app.common import friendly_errors, header, takeaway
 from resnet_viz.models import build_model, count_params
 from resnet_viz.plots import block_dot, count, params_vs_depth
 from resnet_viz.stats import model_stats
@@ -93,8 +93,12 @@ st.caption("Click a column header to sort. FLOPs are counted by `torch.utils.flo
            "\"4.09 GFLOPS\"; the paper's \"3.8 x 10^9 FLOPs\" are multiply-adds of the original V1 design).")
 families = st.multiselect("Families", ["cifar", "imagenet", "zoo"], default=["cifar", "imagenet", "zoo"],
                           key="families")
-with st.spinner("Counting parameters and FLOPs of every model (once per machine)..."):
+rows = []
+with st.spinner("Counting parameters and FLOPs of every model (once per machine)..."), \
+        friendly_errors("Counting parameters and FLOPs"):
     rows = model_stats()
+if not rows:
+    st.stop()
 df = pd.DataFrame(rows)
 df = df[df["family"].isin(families)]
 df = df.assign(gflops=df["flops"] / 1e9)[["name", "family", "depth", "skip", "params", "gflops", "input_size",

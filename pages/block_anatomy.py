@@ -64,14 +64,23 @@ if image is not None:
             channels = t["h"].shape[1]
             ch = int(b2.number_input(f"Channel ({_label(arch)}, 0-{channels - 1})", 0, channels - 1, 0,
                                      key=f"ba_ch_{arch}"))
-            maps = np.stack([t["s"][0, ch].float().cpu().numpy() if t["s"] is not None else np.zeros_like(
-                t["h"][0, ch].float().cpu().numpy()), t["f"][0, ch].float().cpu().numpy(),
-                t["h"][0, ch].float().cpu().numpy()])
-            title = (f"{_label(arch)} {block}, channel {ch}: x (shortcut) | F(x) | H(x) = ReLU(F(x) + x)"
-                     if lm.info.skip else f"{_label(arch)} {block}, channel {ch}: x | F(x) | H(x) = ReLU(F(x))")
+            f_map, h_map = t["f"][0, ch].float().cpu().numpy(), t["h"][0, ch].float().cpu().numpy()
+            s_map = t["s"][0, ch].float().cpu().numpy() if t["s"] is not None else None
+            rec = next(r for r in results[arch][1] if r.name == block)
+            if s_map is None:
+                first = "x: shape changes, not shown"
+            elif lm.info.skip and rec.downsampling and not np.any(s_map):
+                first = "shortcut(x): a zero-padded channel"
+            elif rec.downsampling:
+                first = "shortcut(x)" if lm.info.skip else "x, subsampled to match"
+            else:
+                first = "x" if lm.info.skip else "x (input)"
+            maps = np.stack([s_map if s_map is not None else np.zeros_like(h_map), f_map, h_map])
+            title = (f"{_label(arch)} {block}, channel {ch}: H(x) = ReLU(F(x) + x)" if lm.info.skip
+                     else f"{_label(arch)} {block}, channel {ch}: H(x) = ReLU(F(x)), no shortcut")
             fig = feature_grid(maps, [0, 1, 2], title=title, color=skip_color(lm.info.skip), cols=3,
                                zrange=(float(maps.min()), float(maps.max())))
-            for ann, label in zip(fig.layout.annotations, ["x" if lm.info.skip else "x (input)", "F(x)", "H(x)"]):
+            for ann, label in zip(fig.layout.annotations, [first, "F(x)", "H(x)"]):
                 ann.text = label
             st.plotly_chart(fig, width="stretch", key=f"three-{arch}")
 

@@ -47,9 +47,11 @@ user_model = st.session_state.get("ce_user_model") if upload is not None else No
 if image is None:
     st.stop()
 
+classified = False
 with friendly_errors("Classifying"):
     models = [user_model] if user_model is not None else [get_model(a, w) for a, w in pair]
-    keys = ["user"] if user_model is not None else [f"{a}:{w}" for a, w in pair]
+    keys = ([f"user:{':'.join(st.session_state['ce_user_key'])}"] if user_model is not None
+            else [f"{a}:{w}" for a, w in pair])
     img_png = png_bytes(image)
 
     @st.cache_data(max_entries=256, show_spinner=False)
@@ -59,8 +61,7 @@ with friendly_errors("Classifying"):
         with compute_slot():
             return classify(_lm, _decoded(png), top=5)
 
-    preds = {lm.meta.arch: (cached_classify(k, img_png, lm) if k != "user" else classify(lm, image, top=5))
-             for k, lm in zip(keys, models)}
+    preds = {lm.meta.arch: cached_classify(k, img_png, lm) for k, lm in zip(keys, models)}
     st.plotly_chart(top_classes(preds), width="stretch", key="top5")
     seen = {lm.meta.arch: seen_image(lm, lm.transforms()(image).unsqueeze(0)) for lm in models}
     s1, s2 = st.columns([1, 3])
@@ -70,6 +71,9 @@ with friendly_errors("Classifying"):
     s2.caption("Weights: " + "; ".join(f"{_label(lm.meta.arch)}: {lm.meta.source}" for lm in models))
     takeaway(" ".join(f"{_label(a)} says **{p[0]['label']}** ({100 * p[0]['prob']:.1f} %), then {p[1]['label']} "
                       f"({100 * p[1]['prob']:.1f} %)." for a, p in preds.items() if len(p) > 1))
+    classified = True
+if not classified:
+    st.stop()
 
 st.subheader("Which pixels mattered")
 e1, e2, e3, e4 = st.columns([1.2, 1.2, 1.4, 1])
@@ -84,8 +88,11 @@ cats = models[0].meta.categories or [str(i) for i in range(models[0].meta.num_cl
 target_choice = e3.selectbox("Explain the class", ["the predicted class"] + [t["label"] for t in top] +
                              ["another class..."], key="ce_target")
 if target_choice == "another class...":
-    target_choice = e3.selectbox("Class", cats, key="ce_target_any")
-target = None if target_choice == "the predicted class" else target_choice
+    target = cats.index(e3.selectbox("Class", cats, key="ce_target_any"))
+elif target_choice == "the predicted class":
+    target = None  # each network explains its own top class
+else:  # the index, not the name: names can repeat across case ("cardigan", "Cardigan")
+    target = next(t["index"] for t in top if t["label"] == target_choice)
 opacity = e4.slider("Opacity", 0.0, 1.0, 0.5, 0.05, key="ce_opacity")
 colorscale = e4.selectbox("Colours", ["Inferno", "Viridis", "Jet", "Greys"], key="ce_colors")
 
@@ -101,10 +108,7 @@ with friendly_errors("Explaining"):
     with st.spinner(f"{METHOD_NAMES[method]}..."):
         for k, lm in zip(keys, models):
             lay = layer if layer in dict(lm.model.named_modules()) else default_layer(lm.model)
-            if k == "user":
-                maps[lm.meta.arch] = explain(lm, lm.transforms()(image).unsqueeze(0), method, target=target, layer=lay)
-            else:
-                maps[lm.meta.arch] = cached_explain(k, img_png, method, target, lay, lm)
+            maps[lm.meta.arch] = cached_explain(k, img_png, method, target, lay, lm)
     cols = st.columns(len(maps))
     for col, (arch, att) in zip(cols, maps.items()):
         lm = next(m for m in models if m.meta.arch == arch)
@@ -128,12 +132,18 @@ with friendly_errors("Explaining"):
             np.save(buf, att.map)
             st.download_button("Raw map (.npy)", buf.getvalue(), file_name=f"{arch}-{method}.npy", key=f"dln-{arch}")
     if len(maps) == 2:
-        a, b = (normalise(m.map) for m in maps.values())
-        ta, tb = a >= np.quantile(a, 0.8), b >= np.quantile(b, 0.8)
-        iou = float((ta & tb).sum() / max(1, (ta | tb).sum()))
-        peaks = {arch: np.unravel_index(int(np.argmax(m.map)), m.map.shape) for arch, m in maps.items()}
-        takeaway("The two maps' top-20 % regions overlap by " + f"{100 * iou:.0f} % (intersection over union); "
-                 + "; ".join(f"{_label(a)} peaks at x={c}, y={r}" for a, (r, c) in peaks.items()) + ".")
+        norm = [normalise(m.map) for m in maps.values()]
+        if all(n.max() > 0 for n in norm):
+            # the top 20 % of each map's *positive* pixels (Grad-CAM is zero on much of the image)
+            tops = [n >= np.quantile(n[n > 0], 0.8) for n in norm]
+            iou = float((tops[0] & tops[1]).sum() / max(1, (tops[0] | tops[1]).sum()))
+            peaks = {arch: np.unravel_index(int(np.argmax(m.map)), m.map.shape) for arch, m in maps.items()}
+            takeaway(f"The brightest 20 % of the two maps overlap by {100 * iou:.0f} % (intersection over union); "
+                     + "; ".join(f"{_label(a)} peaks at x={c}, y={r}" for a, (r, c) in peaks.items()) + ".")
+        else:
+            empty = [_label(a) for a, n in zip(maps, norm) if n.max() == 0]
+            takeaway(f"The map of {', '.join(empty)} is zero everywhere: no pixel raises that class's score "
+                     "through this layer.")
 
 with st.expander("How to read these figures"):
     st.markdown(

@@ -49,9 +49,23 @@ class Attribution:
     map: np.ndarray  # (H, W) float32 at input resolution, before any normalisation or colour mapping
 
 
-def private_copy(model: nn.Module) -> nn.Module:
-    """A deep copy in eval mode with every ReLU made non-inplace (safe for captum's hooks)."""
-    net = copy.deepcopy(model).eval()
+def private_copy(model: nn.Module, build=None) -> nn.Module:
+    """A copy in eval mode with every ReLU made non-inplace (safe for captum's hooks).
+
+    With ``build`` (a function returning a fresh model of the same architecture) the copy is
+    built anew and given ``model``'s weights: unlike ``copy.deepcopy`` this never copies hooks
+    another thread has on the shared model at that moment, nor trips over them changing.
+    """
+    if build is not None:
+        net = build()
+        net.load_state_dict(model.state_dict())
+        net = net.to(next(model.parameters()).device)
+    else:
+        net = copy.deepcopy(model)
+        for m in net.modules():
+            for hooks in (m._forward_hooks, m._forward_pre_hooks, m._backward_hooks, m._backward_pre_hooks):
+                hooks.clear()
+    net.eval()
     for m in net.modules():
         if isinstance(m, nn.ReLU):
             m.inplace = False
@@ -63,7 +77,7 @@ _pool: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # shared model -
 
 
 @contextlib.contextmanager
-def borrowed_copy(model: nn.Module):
+def borrowed_copy(model: nn.Module, build=None):
     """A private copy of ``model`` for one call, taken from a small pool: copies are made only when
     all existing ones are in use (as many as calls run at once), and given back afterwards with
     no hook left on them (captum removes its hooks in ``finally``)."""
@@ -71,7 +85,7 @@ def borrowed_copy(model: nn.Module):
         idle = _pool.setdefault(model, [])
         net = idle.pop() if idle else None
     if net is None:
-        net = private_copy(model)
+        net = private_copy(model, build)
     try:
         yield net
     finally:
@@ -101,9 +115,12 @@ def resolve_target(lm: LoadedModel, target: int | str | None, x: torch.Tensor) -
         if not 0 <= t < lm.meta.num_classes:
             raise ValueError(f"class index {t} is outside 0..{lm.meta.num_classes - 1}")
         return t
-    cats = [c.lower() for c in (lm.meta.categories or [])]
-    if target.lower() in cats:
-        return cats.index(target.lower())
+    cats = list(lm.meta.categories or [])
+    if target in cats:  # exact first: ImageNet has both "cardigan" (the sweater) and "Cardigan" (the corgi)
+        return cats.index(target)
+    lower = [c.lower() for c in cats]
+    if target.lower() in lower:
+        return lower.index(target.lower())
     close = [c for c in (lm.meta.categories or []) if target.lower() in c.lower()][:5]
     raise ValueError(f"unknown class {target!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
 
@@ -118,7 +135,9 @@ def explain(lm: LoadedModel, x: torch.Tensor, method: str = "gradcam", *, target
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
-    with borrowed_copy(lm.model) as net:
+    n = lm.meta.num_classes
+    build = lambda: lm.info.build(**lm.meta.options, **({"num_classes": n} if n != lm.info.num_classes else {}))
+    with borrowed_copy(lm.model, build) as net:
         return _explain(lm, net, x, method, target, layer)
 
 
@@ -161,8 +180,8 @@ def _explain(lm: LoadedModel, net: nn.Module, x: torch.Tensor, method: str, targ
 
 
 def normalise(m: np.ndarray, eps: float = 1e-8) -> np.ndarray:
-    """Scale a map to [0, 1] by its maximum (with an epsilon: a constant map stays finite)."""
-    m = np.maximum(m, 0) if m.min() >= 0 else m - m.min()
+    """Clip at zero and scale to [0, 1] by the maximum (with an epsilon: a zero map stays finite)."""
+    m = np.maximum(m, 0)  # signed maps (occlusion): a negative effect is not importance
     return (m / (m.max() + eps)).astype(np.float32)
 
 

@@ -177,6 +177,9 @@ def _to_rgb(img: Image.Image, *, sixteen_bit: bool | None = None) -> Image.Image
     return img.convert("RGB")
 
 
+MAX_ASPECT = 20  # longest side / shortest side accepted by load_image
+
+
 def load_image(
     src: ImageSource, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Image.Image:
@@ -213,6 +216,10 @@ def load_image(
             raise _too_many_pixels(width * height, max_pixels, (width, height))
         if width <= 0 or height <= 0:
             raise _not_readable(name, data)
+        if max(width, height) > MAX_ASPECT * min(width, height):
+            # models resize the shorter side to 224-256 px: a 10 x 4,000,000 strip would become gigabytes
+            raise ImageError(f"The image is {width}x{height} pixels: more than {MAX_ASPECT}:1 is too elongated "
+                             "to classify. Crop it closer to a square.")
         try:
             img.load()
         except MemoryError:

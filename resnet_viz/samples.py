@@ -34,15 +34,19 @@ def shape_sample(i: int) -> tuple[Image.Image, str]:
     return img, ds.classes[label]
 
 
-@functools.lru_cache(maxsize=1)
+_cifar: list = []  # the CIFAR-10 test set once found (a missing copy is looked for again next time)
+
+
 def _cifar_test():
     """The CIFAR-10 test set when it is already on disk (never downloads), else None."""
     from .data import DataUnavailable, get_dataset
 
-    try:
-        return get_dataset("cifar10", "test", download=False)
-    except (DataUnavailable, OSError, ValueError):
-        return None
+    if not _cifar:
+        try:
+            _cifar.append(get_dataset("cifar10", "test", download=False))
+        except (DataUnavailable, OSError, ValueError):
+            return None
+    return _cifar[0]
 
 
 def sample_names() -> list[str]:

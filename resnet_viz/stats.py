@@ -23,6 +23,7 @@ from .env import cache_dir
 from .models import count_flops, count_params, list_models
 
 _lock = threading.Lock()
+_rows: list[dict] | None = None  # in memory once computed or read
 
 
 def _stats_path() -> Path:
@@ -36,15 +37,21 @@ def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
     runs torch at the same time, e.g. the CLI). ``progress(done, total, name)`` is called while
     rows are computed in-process.
     """
+    global _rows
+    if _rows is not None:
+        return _rows
     if not in_process and not stats_cached():
         import subprocess
         import sys
 
         with _lock:  # the child prints the rows (and caches them when it can write the cache)
-            out = subprocess.run([sys.executable, "-m", "resnet_viz.stats"], check=True, capture_output=True,
-                                 text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
-            if not stats_cached():
-                return json.loads(out.stdout)
+            if _rows is None and not stats_cached():
+                out = subprocess.run([sys.executable, "-m", "resnet_viz.stats"], check=True, capture_output=True,
+                                     text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+                if not stats_cached():
+                    _rows = json.loads(out.stdout)
+            if _rows is not None:
+                return _rows
     with _lock:
         path = _stats_path()
         cached: dict[str, dict] = {}
@@ -73,7 +80,8 @@ def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
                     json.dump(rows, f)
                 os.replace(tmp, path)
             except OSError:
-                pass  # a read-only cache only costs the recomputation next time
+                pass  # a read-only cache: the rows stay in memory for this process
+        _rows = rows
         return rows
 
 

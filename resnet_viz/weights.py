@@ -116,9 +116,17 @@ def make_transform(meta: ModelMeta) -> Callable:
     ])
 
 
+def _imagenet_categories() -> list[str]:
+    from torchvision.models import ResNet18_Weights
+
+    return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])  # shipped in torchvision, no download
+
+
 def _base_meta(info: ModelInfo, num_classes: int | None = None, categories: list[str] | None = None) -> ModelMeta:
     n = num_classes or info.num_classes
     cats = categories if categories is not None else (info.default_categories if n == info.num_classes else None)
+    if cats is None and info.family != "cifar" and n == 1000:
+        cats = _imagenet_categories()
     resize = info.input_size if info.family == "cifar" else 256
     return ModelMeta(arch=info.name, num_classes=n, categories=cats, input_size=info.input_size,
                      resize_size=resize)

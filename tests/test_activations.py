@@ -101,3 +101,16 @@ def test_cli_blocks_json(tmp_path):
     rows = json.loads(r.stdout)
     assert [row["name"] for row in rows][:2] == ["layer1.0", "layer1.1"] and len(rows) == 9
     assert all({"name", "residual_ratio", "cosine"} <= set(row) for row in rows)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_torchvision_blocks_record_f_before_the_in_place_addition(arch):
+    """torchvision adds the identity to the BN output in place and applies an in-place ReLU: the
+    captured F(x) must be the BN output as it was, so that H(x) = ReLU(F(x) + shortcut(x))."""
+    torch.manual_seed(0)
+    m = build_model(arch).eval()
+    recs, t = block_anatomy(m, torch.randn(1, 3, 64, 64), keep=True)
+    for name in ("layer1.0", "layer2.0", "layer2.1"):
+        blk = t[name]
+        assert torch.allclose(blk["h"], torch.relu(blk["f"] + blk["s"]), atol=1e-5), name
+        assert not torch.allclose(blk["f"], blk["h"])

@@ -380,3 +380,20 @@ def test_16_bit_png_with_exif_rotation_keeps_16_bit_scaling():
     out = load_image(encode(img, "PNG", exif=exif))
     assert out.size == (2, 4)
     assert (rgb_array(out) == 128).all()
+
+
+def test_extremely_elongated_image_is_refused_before_decoding():
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from resnet_viz.data import ImageError as _ImageError
+    from resnet_viz.data import load_image as _load
+
+    buf = _io.BytesIO()
+    _Image.new("1", (4000, 10)).save(buf, format="PNG")
+    with pytest.raises(_ImageError, match="too elongated"):
+        _load(buf.getvalue())
+    buf = _io.BytesIO()
+    _Image.new("RGB", (400, 100)).save(buf, format="PNG")  # a 4:1 panorama is fine
+    assert _load(buf.getvalue()).size == (400, 100)

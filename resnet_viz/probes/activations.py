@@ -30,7 +30,8 @@ class _ThreadHook:
 
     def __call__(self, _module, inputs, output=None) -> None:
         if threading.get_ident() == self.owner:
-            self.store[self.key] = (inputs[0] if self.pre else output).detach()
+            # a copy: torchvision blocks change their BN output in place afterwards (out += identity; ReLU)
+            self.store[self.key] = (inputs[0] if self.pre else output).detach().clone()
 
 
 @torch.inference_mode()
