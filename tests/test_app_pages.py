@@ -328,3 +328,23 @@ def test_classify_and_explain_page(reference_dir, tmp_path):
     at.selectbox(key="ce_arch").set_value("resnet56").run()
     assert any("Using r56.pt as resnet56" in s.value for s in at.success)
     assert at.info[0].value.startswith("ResNet-56 says")
+
+
+def test_gradient_flow_batch_sources_offline_and_uploads():
+    import numpy as np
+
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/gradient_flow.py").run()
+    at.toggle(key="sweep").set_value(False).run()
+    at.select_slider(key="depth").set_value(20).run()
+    at.selectbox(key="source").set_value("CIFAR-10 test images").run()
+    assert not at.exception
+    assert any("CIFAR-10 is not available" in w.value and "imagefolder:PATH" in w.value for w in at.warning)
+    at.selectbox(key="source").set_value("my own images").run()
+    rng = np.random.default_rng(0)
+    at.file_uploader(key="images").upload("a.png", _png(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)),
+                                          "image/png").run()
+    assert not at.exception
+    assert at.info[0].value.startswith("The first conv layer of Plain-20 receives")
+    at.file_uploader(key="images").upload("bad.png", b"not an image", "image/png").run()
+    assert any("bad.png" in w.value for w in at.warning) and not at.exception
