@@ -46,6 +46,7 @@ def write_json(path: Path, obj: Any) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=2)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; run files are for every user of the machine
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

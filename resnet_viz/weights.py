@@ -465,6 +465,8 @@ def save_checkpoint(model: nn.Module, meta: ModelMeta, path: str | os.PathLike, 
     try:
         save_file(sd, tmp, metadata={"arch": meta.arch})
         Path(tmpj).write_text(json.dumps(meta.to_json(), indent=2))
+        for t in (tmp, tmpj):
+            os.chmod(t, 0o644)  # mkstemp makes 0600
         os.replace(tmpj, path.with_suffix(".json"))
         os.replace(tmp, path)
     finally:

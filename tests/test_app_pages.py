@@ -42,8 +42,9 @@ def test_home_tells_the_story_and_machine_status(at):
     assert metrics["Compute"].startswith(("CPU", "CUDA", "Apple"))
     df = at.dataframe[0].value
     assert {"resnet20", "resnet56", "resnet50"} <= set(df["model"])
-    # tests run with an empty torch cache: nothing is available and the page says where files go
-    assert not df["available"].any()
+    # tests run with an empty torch cache: only what ships is available, and the page says where files go
+    shipped = df["weights"].str.contains("shipped")
+    assert df[shipped]["available"].all() and not df[~shipped]["available"].any()
     assert "offline" in text and "RESNET_VIZ_WEIGHTS_DIRS" in text
 
 
@@ -203,8 +204,9 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
 
     from resnet_viz.runs import shipped_root
 
-    if not any(shipped_root().glob("*-fast12/metrics.jsonl")):
-        pytest.skip("assets/runs holds no shipped runs yet (bash scripts/train_shipped_runs.sh makes them)")
+    if not all((shipped_root() / f"{m}-fast12" / "metrics.jsonl").is_file()
+               for m in ("plain20", "resnet20", "plain56", "resnet56")):
+        pytest.skip("assets/runs does not hold all four shipped runs (bash scripts/train_shipped_runs.sh)")
     monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))  # no local runs: only what ships
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/degradation.py").run()
@@ -229,6 +231,13 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     assert order in text
 
 
+def _pick(at: AppTest, key: str, prefix: str) -> None:
+    """Select the first option of a selectbox that starts with ``prefix``."""
+    box = at.selectbox(key=key)
+    box.set_value(next(o for o in box.options if o.startswith(prefix))).run()
+    assert not at.exception, at.exception
+
+
 def _png(arr) -> bytes:
     import io
 
@@ -245,7 +254,7 @@ def test_feature_maps_page_changes_with_layer_channel_and_image(reference_dir):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/feature_maps.py").run()
     assert not at.exception, at.exception
-    assert any("reference checkpoint" in o for o in at.selectbox(key="fm_pair").options)
+    _pick(at, "fm_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
     first = at.info[0].value
     assert first.startswith("At layer2.0 each net has 32 channels of 16x16 (the input was 32x32 pixels)")
     assert "32x32 to 8x8 positions while the channels grow from 16 to 64" in at.info[1].value
@@ -273,6 +282,7 @@ def test_block_anatomy_page_reports_small_residuals_of_a_trained_resnet(referenc
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/block_anatomy.py").run()
     assert not at.exception, at.exception
+    _pick(at, "ba_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
     text = at.info[0].value
     assert "the residual branch F(x) is smaller than the shortcut x in" in text
     assert "median ||F(x)||/||x|| = 0." in text  # measured on the cat: 0.62
@@ -296,7 +306,7 @@ def test_classify_and_explain_page(reference_dir, tmp_path):
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.switch_page("pages/classify_explain.py").run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="ce_pair").value.startswith("CIFAR-10 ResNet-20 (reference checkpoint")
+    _pick(at, "ce_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
     assert at.info[0].value.startswith("ResNet-20 says **cat**")  # skimage's chelsea
     assert len(at.get("plotly_chart")) == 2  # top-5 bars, Grad-CAM overlay
 
@@ -348,3 +358,17 @@ def test_gradient_flow_batch_sources_offline_and_uploads():
     assert at.info[0].value.startswith("The first conv layer of Plain-20 receives")
     at.file_uploader(key="images").upload("bad.png", b"not an image", "image/png").run()
     assert any("bad.png" in w.value for w in at.warning) and not at.exception
+
+
+def test_shipped_twins_are_the_default_pair_offline():
+    from resnet_viz.weights import shipped_path
+
+    if shipped_path("resnet20") is None or shipped_path("plain20") is None:
+        pytest.skip("assets/runs holds no shipped ResNet-20/Plain-20 runs")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/classify_explain.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="ce_pair").value == "CIFAR-10 ResNet-20 vs Plain-20 (trained by resnet-viz)"
+    text = at.info[0].value
+    assert text.startswith("ResNet-20 says **cat**") and "Plain-20 says" in text  # skimage's chelsea
+    assert "overlap by" in at.info[1].value
