@@ -65,7 +65,7 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         page.get_by_text("upload", exact=True).first.click()
         wait_ready(page, 180_000)
         page.locator("input[type='file']").first.set_input_files(str(tmp_path / "astronaut.jpg"))
-        page.wait_for_selector("[data-testid='stFileUploaderFile']", timeout=60_000)
+        page.wait_for_selector("[data-testid='stFileChip']", timeout=60_000)
         wait_ready(page, 180_000)
         assert " says " in page.locator("[data-testid='stAlert']").first.inner_text()
         assert page.locator("[data-testid='stException']").count() == 0
