@@ -2,9 +2,9 @@
 
 ``explain(lm, x, method)`` works on a *private copy* of the model made for the call: captum
 registers hooks (Grad-CAM on the target layer, Guided Backprop on every ReLU), and hooks on a
-model shared by every session would fire during other sessions' forward passes. The copy also has
-non-inplace ReLUs (torchvision blocks use ``inplace=True``, which Guided Backprop's hooks cannot
-handle); predictions are unchanged by that. Gradients go to the input only; nothing is written on
+model shared by every session would fire during other sessions' forward passes. For Guided
+Grad-CAM the copy's ReLUs are made non-inplace (torchvision blocks use ``inplace=True``, which
+Guided Backprop's hooks cannot handle); predictions are unchanged by that. Gradients go to the input only; nothing is written on
 the shared model. Copies come from a small pool per model (one per concurrent call), so the
 copying cost (~50 ms for ResNet-50) is paid once, not per request.
 
@@ -68,6 +68,7 @@ def private_copy(model: nn.Module, build=None) -> nn.Module:
     net.eval()
     for m in net.modules():
         if isinstance(m, nn.ReLU):
+            m._was_inplace = m.inplace  # restored for every method but Guided Grad-CAM (see explain)
             m.inplace = False
     return net
 
@@ -138,6 +139,12 @@ def explain(lm: LoadedModel, x: torch.Tensor, method: str = "gradcam", *, target
     n = lm.meta.num_classes
     build = lambda: lm.info.build(**lm.meta.options, **({"num_classes": n} if n != lm.info.num_classes else {}))
     with borrowed_copy(lm.model, build) as net:
+        # Guided Backprop's ReLU hooks need non-inplace ReLUs; every other method runs faster with
+        # the model's own in-place ones (the copy is this call's alone, so switching is safe)
+        inplace = method != "guided-gradcam"
+        for m in net.modules():
+            if isinstance(m, nn.ReLU):
+                m.inplace = inplace and getattr(m, "_was_inplace", False)
         return _explain(lm, net, x, method, target, layer)
 
 
