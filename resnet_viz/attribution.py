@@ -4,9 +4,10 @@
 registers hooks (Grad-CAM on the target layer, Guided Backprop on every ReLU), and hooks on a
 model shared by every session would fire during other sessions' forward passes. For Guided
 Grad-CAM the copy's ReLUs are made non-inplace (torchvision blocks use ``inplace=True``, which
-Guided Backprop's hooks cannot handle); predictions are unchanged by that. Gradients go to the input only; nothing is written on
-the shared model. Copies come from a small pool per model (one per concurrent call), so the
-copying cost (~50 ms for ResNet-50) is paid once, not per request.
+Guided Backprop's hooks cannot handle); predictions are unchanged by that. Gradients go to the
+input only; nothing is written on the shared model. Copies come from a small pool per model
+(one per concurrent call), so the copying cost (~50 ms for ResNet-50) is paid once, not per
+request.
 
 Methods:
   gradcam         Selvaraju et al. 2017: ReLU(sum_k alpha_k A^k) at the chosen layer, alpha_k the
