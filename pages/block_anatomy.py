@@ -7,18 +7,14 @@ import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
 from resnet_viz.app.inputs import loaded_pair, model_input
-from resnet_viz.app.widgets import image_picker, model_pair_picker
+from resnet_viz.app.widgets import image_and_pair
 from resnet_viz.plots import _label, anatomy_lines, feature_grid, skip_color
 from resnet_viz.probes.activations import block_anatomy
 
 header("Inside a residual block", "How much of each block's output is the identity x, and how much is the learned "
        "correction F(x)?")
 
-c1, c2 = st.columns([1, 1])
-with c1:
-    image, caption = image_picker("ba")
-with c2:
-    pair = model_pair_picker("ba")
+image, caption, pair, _ = image_and_pair("ba")
 
 if image is not None:
     with friendly_errors("Measuring the blocks"):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, get_model, header, takeaway
 from resnet_viz.app.inputs import png_bytes, seen_image
-from resnet_viz.app.widgets import image_picker, model_pair_picker
+from resnet_viz.app.widgets import image_and_pair
 from resnet_viz.attribution import METHOD_NAMES, METHODS, default_layer, explain, normalise, overlay_image
 from resnet_viz.inference import classify
 from resnet_viz.models import list_models
@@ -18,11 +18,8 @@ from resnet_viz.probes.activations import residual_blocks
 
 header("Classify and explain", "What does each network think your image shows, and which pixels did it look at?")
 
-c1, c2 = st.columns([1, 1])
-with c1:
-    image, caption = image_picker("ce")
-with c2:
-    pair = model_pair_picker("ce")
+image, caption, pair, right = image_and_pair("ce")
+with right:
     with st.expander("Use your own checkpoint"):
         arch = st.selectbox("Architecture", [m.name for m in list_models() if m.family != "zoo"], key="ce_arch")
         upload = st.file_uploader("Checkpoint (.safetensors, .pt, .pth, .th)", key="ce_ckpt",

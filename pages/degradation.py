@@ -1,5 +1,8 @@
 """Degradation: a deeper plain net trains worse, a deeper ResNet trains better (paper Figures 1, 6, 7)."""
 
+import hashlib
+from pathlib import Path
+
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
@@ -69,11 +72,11 @@ if labels:
 
     @st.cache_data(max_entries=32, show_spinner=False)
     def responses_for(path: str, data: str, mtime: float):
-        from resnet_viz.cli import _responses_for
+        from resnet_viz.degradation import run_responses
         from resnet_viz.runs import Run
 
         with compute_slot():
-            return _responses_for(Run(__import__("pathlib").Path(path)), data, 500)
+            return run_responses(Run(Path(path)), data, 500)
 
     responses, missing = {}, []
     for n in [f"{k}{d}" for d in (shallow, deep) for k in ("plain", "resnet")]:
@@ -116,12 +119,12 @@ data = {"shapes, 2,000 images (quick demo)": "shapes:2000", "shapes, 10,000 imag
 if data is None:
     folder = st.text_input("Folder on the server (class sub-folders, optional train/ and test/)", key="train_folder")
     data = f"imagefolder:{folder}" if folder else None
-    if folder and not (__import__("pathlib").Path(folder) / "test").is_dir():
+    if folder and not (Path(folder) / "test").is_dir():
         st.warning("This folder has no test/ sub-folder: the test error will be measured on the training images.")
 d1, d2 = (int(v) for v in depth_pair.split(" vs "))
 models = [f"{k}{d}" for d in (d1, d2) for k in ("plain", "resnet")]
 short = (data.replace(":", "") if data and not data.startswith("imagefolder:") else
-         "folder" + __import__("hashlib").sha1((data or "").encode()).hexdigest()[:8])  # one set per folder
+         "folder" + hashlib.sha1((data or "").encode()).hexdigest()[:8])  # one set per folder
 tag = f"live-{short}-{preset}-{epochs}ep"
 b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Train now", key="train_now", type="primary", disabled=data is None):

@@ -5,17 +5,13 @@ import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
 from resnet_viz.app.inputs import loaded_pair, model_input, seen_image
-from resnet_viz.app.widgets import image_picker, model_pair_picker
+from resnet_viz.app.widgets import image_and_pair
 from resnet_viz.plots import _label, feature_grid, overlay, skip_color, stage_strip
 from resnet_viz.probes.activations import capture, residual_blocks
 
 header("Feature maps", "What does each layer of a ResNet and of its plain twin respond to in your image?")
 
-c1, c2 = st.columns([1, 1])
-with c1:
-    image, caption = image_picker("fm")
-with c2:
-    pair = model_pair_picker("fm")
+image, caption, pair, _ = image_and_pair("fm")
 
 with friendly_errors("Loading the networks"):
     models = loaded_pair(pair)

@@ -1,5 +1,7 @@
 """Gradient flow: where the gradient goes in a plain net and its residual twin, at initialisation."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -89,7 +91,7 @@ if flows:
     pb, rb = plain.blocks, res.blocks
     if pb and rb and pb[-1].grad_norm > 0 and rb[-1].grad_norm > 0:
         cp, cr = pb[0].grad_norm / pb[-1].grad_norm, rb[0].grad_norm / rb[-1].grad_norm
-        closer = abs(__import__("math").log(cr)) < abs(__import__("math").log(cp))
+        closer = abs(math.log(cr)) < abs(math.log(cp))
         takeaway(f"From the last block to the stem, the gradient of the loss with respect to the block outputs "
                  f"changes by {fmt_ratio(cp)} in {_label(names[0])} and by {fmt_ratio(cr)} in {_label(names[1])}: "
                  + ("the ResNet's backward signal stays closer to constant. " if closer else

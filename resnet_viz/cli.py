@@ -262,22 +262,6 @@ def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     return 0 if run.status.get("state") in ("finished", "stopped") else EXIT_ERROR
 
 
-def _responses_for(run, data: str, n: int) -> dict:
-    """Layer responses (paper Figure 7) of a run's model on the first ``n`` test images of ``data``
-    (class-balanced), with the settings stored beside the numbers."""
-    import torch
-
-    from .data import get_dataset
-    from .probes.responses import layer_responses
-    from .weights import load_model
-
-    lm = load_model(run.config["model"], run.checkpoint)
-    ds = get_dataset(data, "test", transform=lm.transforms())
-    step = max(1, len(ds) // n)
-    x = torch.stack([ds[i][0] for i in range(0, len(ds), step)][:n])
-    return {"data": data, "images": len(x), "layers": layer_responses(lm.model, x)}
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     from .runs import delete_run, list_runs
 
@@ -291,7 +275,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         run = get_run(args.export)
         responses = None
         if args.responses_data:
-            responses = _responses_for(run, args.responses_data, args.responses_images)
+            from .degradation import run_responses
+
+            responses = run_responses(run, args.responses_data, args.responses_images)
         out = export_run(run, args.to, half=not args.fp32, note=args.note, data_label=args.data_label,
                          responses=responses)
         print(f"exported {run.name} to {out.path}")

@@ -97,6 +97,22 @@ def describe_responses(responses: dict[str, list[dict]]) -> str:
                    f"{'' if deeper_lower else 'not '}lower (short or small runs can differ).")
 
 
+def run_responses(run: Run, data: str, n: int) -> dict:
+    """Layer responses (paper Figure 7) of a run's model on the first ``n`` test images of ``data``
+    (class-balanced), with the settings stored beside the numbers."""
+    import torch
+
+    from .data import get_dataset
+    from .probes.responses import layer_responses
+    from .weights import load_model
+
+    lm = load_model(run.config["model"], run.checkpoint)
+    ds = get_dataset(data, "test", transform=lm.transforms())
+    step = max(1, len(ds) // n)
+    x = torch.stack([ds[i][0] for i in range(0, len(ds), step)][:n])
+    return {"data": data, "images": len(x), "layers": layer_responses(lm.model, x)}
+
+
 def logged_gradients(run: Run) -> dict:
     """The per-layer gradient norms a training run logged, in the shape ``plots.gradient_heatmaps``
     takes: ``{"layers", "norms" (step x layer), "steps", "loss"}``."""

@@ -62,6 +62,19 @@ def missing_imagenet() -> list[str]:
             if "DEFAULT" not in available_weights(f"resnet{d}")]
 
 
+def image_and_pair(key: str):
+    """The image picker (left) and the model-pair picker (right) that the image pages share.
+
+    Returns ``(image or None, caption, pair, right column)``; a page can add more to the column.
+    """
+    left, right = st.columns([1, 1])
+    with left:
+        image, caption = image_picker(key)
+    with right:
+        pair = model_pair_picker(key)
+    return image, caption, pair, right
+
+
 def model_pair_picker(key: str) -> tuple[tuple[str, str], ...]:
     pairs = model_pairs()
     label = st.selectbox("Networks", list(pairs), key=f"{key}_pair")
