@@ -6,22 +6,30 @@ from pathlib import Path
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
-from resnet_viz.degradation import common_epoch_errors, describe_degradation, describe_responses, run_sets
+from resnet_viz.degradation import (
+    common_epoch_errors,
+    describe_degradation,
+    describe_one_depth,
+    describe_responses,
+    run_sets,
+)
 from resnet_viz.jobs import set_active, set_runs, start_set, stop_set
 from resnet_viz.plots import _label, responses_figure, training_curves
 
 header("Degradation", "Does a deeper network train better? A plain net and a ResNet at two depths (paper Figure 6).")
 
 sets = run_sets()
-labels = {s.label(): s for s in sets if len(s.depths) >= 2}
+labels = {s.label(): s for s in sets if s.depths}  # a set with one depth still shows its twins
 
 
 def show_set(rs, shallow: int, deep: int) -> None:
-    names = [f"{k}{d}" for k in ("plain", "resnet") for d in (shallow, deep)]
+    depths = tuple(sorted({shallow, deep}))
+    names = [f"{k}{d}" for k in ("plain", "resnet") for d in depths]
     curves = {n: rs.runs[n].metrics("epoch") for n in names if n in rs.runs}
-    st.plotly_chart(training_curves(curves, (shallow, deep)), width="stretch", key=f"curves-{rs.tag}")
+    st.plotly_chart(training_curves(curves, depths), width="stretch", key=f"curves-{rs.tag}")
     epoch, at_epoch = common_epoch_errors({n: rs.runs[n] for n in names if n in rs.runs})
-    takeaway(describe_degradation(at_epoch, shallow, deep, epoch))
+    takeaway(describe_degradation(at_epoch, shallow, deep, epoch) if shallow != deep
+             else describe_one_depth(at_epoch, shallow, epoch))
     rows = []
     for n in names:
         run = rs.runs.get(n)
@@ -43,9 +51,14 @@ if labels:
     chosen = c1.selectbox("Runs", list(labels), key="runset")
     rs = labels[chosen]
     depths = rs.depths
-    shallow = c2.selectbox("Shallow", depths[:-1], index=0, key="shallow")
-    deeper = [d for d in depths if d > shallow]
-    deep = c3.selectbox("Deep", deeper, index=len(deeper) - 1, key="deep")
+    if len(depths) > 1:
+        shallow = c2.selectbox("Shallow", depths[:-1], index=0, key="shallow")
+        deeper = [d for d in depths if d > shallow]
+        deep = c3.selectbox("Deep", deeper, index=len(deeper) - 1, key="deep")
+    else:
+        shallow = deep = depths[0]
+        c2.caption(f"Only {depths[0]}-layer twins in this set: the degradation problem needs a second, deeper "
+                   "pair. Train one below, or ship all four with scripts/train_shipped_runs.sh.")
     live = any(r.active for r in rs.runs.values())
 
     @st.fragment(run_every=2.0 if live else None)
@@ -79,7 +92,7 @@ if labels:
             return run_responses(Run(Path(path)), data, 500)
 
     responses, missing = {}, []
-    for n in [f"{k}{d}" for d in (shallow, deep) for k in ("plain", "resnet")]:
+    for n in [f"{k}{d}" for d in sorted({shallow, deep}) for k in ("plain", "resnet")]:
         run = rs.runs[n]
         if run.active:
             missing.append(_label(n))
@@ -101,7 +114,7 @@ if labels:
     if missing:
         st.caption(f"Not yet for {', '.join(missing)}: still training or no checkpoint.")
 else:
-    st.info("No finished runs with plain and ResNet twins at two depths yet. Train a set below: the default, "
+    st.info("No finished runs with plain and ResNet twins yet. Train a set below: the default, "
             "3 epochs on 2,000 built-in shapes images, takes a few minutes on a laptop CPU.", icon=":material/info:")
 
 st.subheader("Train now")

@@ -75,6 +75,18 @@ def describe_degradation(finals: dict[str, dict], shallow: int, deep: int, epoch
     return f"{when}: {plain}. {res}."
 
 
+def describe_one_depth(finals: dict[str, dict], depth: int, epoch: int | None = None) -> str:
+    """The takeaway for a set with twins at a single depth: how the two compare, and what is missing."""
+    p, r = (finals.get(f"{k}{depth}", {}).get("train_error") for k in ("plain", "resnet"))
+    if p is None or r is None:
+        return "Not both runs have finished an epoch yet: the comparison appears when they have."
+    diff = 100 * (p - r)
+    return (f"After {epoch} epoch{'s' if epoch != 1 else ''}, ResNet-{depth} has {100 * r:.1f} % training error and "
+            f"Plain-{depth} {100 * p:.1f} % (the ResNet is {abs(diff):.1f} points "
+            f"{'lower' if diff > 0 else 'higher'}). "
+            "These runs have one depth only: whether depth hurts the plain net needs a deeper pair.")
+
+
 def describe_responses(responses: dict[str, list[dict]]) -> str:
     """Read the ordering of the mean response std off the data and compare it with the paper's."""
     from .plots import _label
@@ -89,6 +101,11 @@ def describe_responses(responses: dict[str, list[dict]]) -> str:
         return text
     below = all(means[f"resnet{d}"] < means[f"plain{d}"] for d in depths)
     deeper_lower = len(depths) > 1 and means[f"resnet{depths[-1]}"] < means[f"resnet{depths[0]}"]
+    if len(depths) == 1:
+        d = depths[0]
+        return text + (f" As in the paper, ResNet-{d} responds less than Plain-{d}: its residual functions stay "
+                       "closer to zero." if below else
+                       f" The paper reports ResNets below their plain twins; here ResNet-{d} is not below Plain-{d}.")
     if below and deeper_lower:
         return text + (" As in the paper, the ResNets respond less than their plain twins and the deeper ResNet "
                        "less still: its residual functions stay closer to zero.")

@@ -222,7 +222,7 @@ def training_curves(curves: dict[str, list[dict]], depths: tuple[int, int]) -> g
             recs = curves.get(name) or []
             if not recs:
                 continue
-            deep = d == max(depths)
+            deep = len(set(depths)) > 1 and d == max(depths)  # one depth: the app's usual two colours
             color = _shade(skip, deep)
             x = [r["step"] for r in recs]
             for key, dash, label in (("train_error", "solid", "train"), ("test_error", "dash", "test")):
@@ -250,7 +250,7 @@ def responses_figure(responses: dict[str, list[dict]]) -> go.Figure:
     depths = sorted({int("".join(c for c in n if c.isdigit())) for n in responses})
     for name, rows in responses.items():
         skip = name.startswith("resnet")
-        deep = int("".join(c for c in name if c.isdigit())) == max(depths)
+        deep = len(depths) > 1 and int("".join(c for c in name if c.isdigit())) == max(depths)
         color = _shade(skip, deep)
         stds = [r["std"] for r in rows]
         common = dict(mode="lines+markers", legendgroup=name, line=dict(color=color, width=3.5 if deep else 2,

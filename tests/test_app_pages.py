@@ -180,7 +180,7 @@ def test_degradation_train_now_runs_in_the_background_once(tmp_path, monkeypatch
     monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/degradation.py").run()
-    assert "No finished runs" in _texts(at)
+    assert "No finished runs" in _texts(at) or "one depth only" in _texts(at)  # without / with shipped runs
     at.number_input(key="train_epochs").set_value(1)
     at.selectbox(key="train_depths").set_value("20 vs 32").run()
     at.button(key="train_now").click().run()
@@ -372,3 +372,20 @@ def test_shipped_twins_are_the_default_pair_offline():
     text = at.info[0].value
     assert text.startswith("ResNet-20 says **cat**") and "Plain-20 says" in text  # skimage's chelsea
     assert "overlap by" in at.info[1].value
+
+
+def test_degradation_shows_shipped_twins_at_one_depth(tmp_path, monkeypatch):
+    from resnet_viz.runs import shipped_root
+
+    present = [m for m in ("plain20", "resnet20", "plain56", "resnet56")
+               if (shipped_root() / f"{m}-fast12" / "metrics.jsonl").is_file()]
+    if present != ["plain20", "resnet20"]:
+        pytest.skip("this test covers a shipped set with the 20-layer twins only")
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/degradation.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="runset").value.startswith("fast12: CIFAR-10 (JPEG copy)")
+    text = _texts(at)
+    assert "After 12 epochs, ResNet-20 has 12.9 % training error and Plain-20 16.3 %" in text
+    assert "one depth only" in text and "Mean std of the 3x3 layer responses" in text
