@@ -16,6 +16,7 @@ pages = [
     st.Page("pages/classify_explain.py", title="Classify and explain", icon=":material/center_focus_strong:"),
     st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
     st.Page("pages/block_anatomy.py", title="Inside a block", icon=":material/add_circle:"),
+    st.Page("pages/why_it_works.py", title="Why it works", icon=":material/science:"),
 ]
 page = st.navigation(pages)
 sidebar()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from resnet_viz.app.common import hub_dir, network_available, takeaway
+from resnet_viz.app.common import friendly_errors, hub_dir, network_available, takeaway
 from resnet_viz.env import device_summary
 from resnet_viz.models import count_params, list_models
 from resnet_viz.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
@@ -23,22 +23,46 @@ takeaway(f"ResNet-56 has {p_res:,} parameters and its plain twin Plain-56 has {p
          "the skip connection adds no parameters at all, so any difference you see between the twins "
          "comes from the `+ x` alone.")
 
-st.subheader("A path through the app")
-st.page_link("pages/architectures.py", label="**Architectures**: what a residual block is, the model zoo "
-             "with parameters and FLOPs, and exactly what a skip connection adds", icon=":material/account_tree:")
-st.page_link("pages/gradient_flow.py", label="**Gradient flow**: does the gradient reach the first layer? "
-             "Per-layer gradient norms of a plain net and its ResNet twin, against depth and during training",
-             icon=":material/trending_down:")
-st.page_link("pages/classify_explain.py", label="**Classify and explain**: upload a photo (or pick a sample): the "
-             "top-5 classes of a ResNet and its plain twin, and Grad-CAM, saliency, Integrated Gradients and occlusion "
-             "maps of which pixels each used", icon=":material/center_focus_strong:")
+st.subheader("The story in six steps")
+st.caption("Each line below is computed now from the networks and training runs that ship with the app.")
+
+STEPS = [
+    ("1. The problem", "pages/degradation.py", "Degradation", ":material/show_chart:", "degradation_line",
+     "Deeper plain nets train *worse*: training curves of plain nets and ResNets at two depths (paper Figure 6)."),
+    ("2. The fix", "pages/architectures.py", "Architectures", ":material/account_tree:", "architecture_line",
+     "A residual block computes H(x) = F(x) + x: block diagrams, the model zoo, parameters and FLOPs."),
+    ("3. Gradient flow", "pages/gradient_flow.py", "Gradient flow", ":material/trending_down:", "gradient_line",
+     "Does the gradient reach the first layer? Per-layer gradient norms of both twins, against depth."),
+    ("4. Inside a block", "pages/block_anatomy.py", "Inside a block", ":material/add_circle:", "block_line",
+     "How big is the learned correction F(x) compared with the identity x? Also: feature maps of every stage."),
+    ("5. Explanations", "pages/classify_explain.py", "Classify and explain", ":material/center_focus_strong:",
+     "explain_line", "Upload a photo: top-5 classes of both twins and Grad-CAM, saliency, IG and occlusion maps."),
+    ("6. Why it works", "pages/why_it_works.py", "Why it works", ":material/science:", "lesion_line",
+     "Lesion study, shattered gradients and loss landscapes of the trained twins."),
+]
+
+
+def step_line(fn: str) -> str | None:
+    from resnet_viz import story
+
+    return getattr(story, fn)()  # once per server process (warmed at start-up)
+
+
+cols = st.columns(3)
+for i, (title, page, label, icon, fn, what) in enumerate(STEPS):
+    with cols[i % 3].container(border=True):
+        st.markdown(f"**{title}**")
+        st.page_link(page, label=label, icon=icon)
+        st.caption(what)
+        with friendly_errors(title):
+            with st.spinner("Measuring..."):
+                line = step_line(fn)
+            if line:
+                st.markdown(f":blue-background[{line}]")
+            else:
+                st.caption("Not available here: the shipped runs or checkpoints this step reads are missing.")
 st.page_link("pages/feature_maps.py", label="**Feature maps**: what every layer responds to in your image, plain twin "
              "beside ResNet", icon=":material/grid_view:")
-st.page_link("pages/block_anatomy.py", label="**Inside a block**: H(x) = F(x) + x measured block by block: how big "
-             "is the learned correction compared with the identity?", icon=":material/add_circle:")
-st.page_link("pages/degradation.py", label="**Degradation**: does a deeper network train better? Training curves of "
-             "plain nets and ResNets at two depths (paper Figure 6), layer responses (Figure 7), and training your "
-             "own set in the background", icon=":material/show_chart:")
 
 st.subheader("This machine")
 c1, c2, c3 = st.columns(3)

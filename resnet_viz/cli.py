@@ -86,6 +86,16 @@ def _load(args: argparse.Namespace):
     return load_model(args.model, args.weights, device=device)
 
 
+def _check_classes(ds, lm, model: str) -> list[str]:
+    """The data set's class names, after checking they are the model's (one-line error otherwise)."""
+    classes = list(getattr(ds, "classes", []) or [])
+    if classes and lm.meta.categories and len(classes) != lm.meta.num_classes:
+        raise CliError(f"the data set has {len(classes)} classes but {model} predicts {lm.meta.num_classes}")
+    if classes and lm.meta.categories and classes != list(lm.meta.categories):
+        raise CliError(f"the data set's classes {classes[:3]}... are not the model's {lm.meta.categories[:3]}...")
+    return classes
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -94,11 +104,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     lm = _load(args)
     ds = get_dataset(args.data, args.split, transform=lm.transforms())
-    classes = list(getattr(ds, "classes", []) or [])
-    if classes and lm.meta.categories and len(classes) != lm.meta.num_classes:
-        raise CliError(f"the data set has {len(classes)} classes but {args.model} predicts {lm.meta.num_classes}")
-    if classes and lm.meta.categories and classes != list(lm.meta.categories):
-        raise CliError(f"the data set's classes {classes[:3]}... are not the model's {lm.meta.categories[:3]}...")
+    classes = _check_classes(ds, lm, args.model)
     if args.limit:
         import torch
 
@@ -297,6 +303,142 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lesion(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .data import get_dataset
+    from .probes.lesion import balanced_subset, describe_lesions, lesion_study, load_tensors
+
+    lm = _load(args)
+    ds = get_dataset(args.data, args.split, transform=lm.transforms())
+    _check_classes(ds, lm, args.model)
+    targets = getattr(ds, "targets", None) or [ds[i][1] for i in range(len(ds))]
+    idx = balanced_subset(targets, args.limit, seed=args.seed) if args.limit else None
+    x, y = load_tensors(ds, idx)
+    bar = tqdm(total=1, desc=f"lesion {args.model}", unit="chunk", file=sys.stderr, disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    res = lesion_study(lm.model, x, y, name=args.model, random_draws=args.random_draws,
+                       swaps=[int(s) for s in args.swaps.split(",")] if args.swaps else (),
+                       seed=args.seed, batch_size=args.batch_size, progress=progress)
+    bar.close()
+    res.extra = {"weights": lm.meta.source, "data": args.data, "split": args.split, "limit": args.limit,
+                 "seed": args.seed, "command": "python -m resnet_viz " + " ".join(sys.argv[1:])}
+    out = res.to_json()
+    out["blocks"] = [{k: b[k] for k in ("name", "downsampling", "error", "index", "stage")} for b in out["blocks"]]
+    if args.out:
+        from .runs import write_json
+
+        write_json(Path(args.out), out)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    pct = lambda v: "cannot remove" if v is None else f"{100 * v:.1f}"
+    print(f"{args.model} ({lm.meta.source}) on {res.n_images} images of {args.data} [{args.split}]: "
+          f"intact error {100 * res.intact_error:.1f} % ({res.seconds:.0f} s)")
+    _print_table([{"block": b.name, "downsampling": "yes" if b.downsampling else "", "error %": pct(b.error)}
+                  for b in res.blocks], ["block", "downsampling", "error %"])
+    for r in res.random:
+        print(f"  {r['k']:>2} random blocks removed: mean error {100 * r['mean']:.1f} %")
+    for r in res.reorder:
+        print(f"  {r['swaps']:>2} pairs swapped: mean error {100 * r['mean']:.1f} %")
+    text = describe_lesions(None if lm.info.skip else res, res if lm.info.skip else None,
+                            n_classes=lm.meta.num_classes)
+    if text:
+        print(text)
+    return 0
+
+
+def cmd_shattered(args: argparse.Namespace) -> int:
+    import datetime
+
+    from .probes.shattered import depth_study, describe_shattering, fmt_length, rows_to_json, trained_study
+
+    ends = tuple(args.photos.split(","))
+    if len(ends) != 2:
+        raise CliError(f"--photos needs two sample names separated by a comma, got {args.photos!r}")
+    if args.models:
+        rows = trained_study(args.models.split(","), weights=args.weights or "shipped", n=args.n, photos=ends)
+    else:
+        depths = [int(d) for d in args.depths.split(",")]
+        rows = depth_study(depths, seeds=list(range(args.seeds)), n=args.n, line=args.line, photos=ends,
+                           norm=args.norm)
+    prov = {"command": "python -m resnet_viz " + " ".join(sys.argv[1:]),
+            "date": datetime.date.today().isoformat()}
+    out = {"rows": rows_to_json(rows), "provenance": prov, "text": describe_shattering(rows)}
+    if args.out:
+        from .runs import write_json
+
+        write_json(Path(args.out), out)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    _print_table([{"model": r["model"], "weights": r.get("weights", "init"), "lag-1 corr": f"{r['lag1']:.3f}",
+                   "corr. length": fmt_length(r)} for r in rows], ["model", "weights", "lag-1 corr", "corr. length"])
+    print(out["text"])
+    return 0
+
+
+def cmd_landscape(args: argparse.Namespace) -> int:
+    import datetime
+    import time
+
+    from .probes.landscape import landscape_batch, landscape_stats, loss_landscape
+
+    lm = _load(args)
+    progress_file = Path(args.progress_file) if args.progress_file else None
+    if progress_file:
+        from .runs import write_json
+
+        write_json(progress_file, {"state": "running", "done": 0, "total": 1, "pid": os.getpid(),
+                                   "message": "loading the images", "updated": time.time()})
+    x, y = landscape_batch(args.data, args.images, lm.meta, seed=args.seed, split=args.split)
+    total = args.steps ** args.dims
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=f"landscape {args.model}", unit="point", file=sys.stderr)
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+        if progress_file and (time.time() - last[0] > 1 or done == total):
+            last[0] = time.time()
+            write_json(progress_file, {"state": "running", "done": done, "total": total, "pid": os.getpid(),
+                                       "message": f"{done} of {total} grid points", "updated": time.time()})
+
+    res = loss_landscape(lm.model, x, y, dims=args.dims, steps=args.steps, span=args.span, seed=args.seed,
+                         batch_size=args.batch_size, progress=progress, name=args.model)
+    if bar is not None:
+        bar.close()
+    res.settings.update(weights=lm.meta.source, data=args.data, split=args.split,
+                        command="python -m resnet_viz " + " ".join(sys.argv[1:]),
+                        date=datetime.date.today().isoformat())
+    out = res.to_json()
+    if args.out:
+        res.save(args.out)
+    if progress_file:
+        write_json(progress_file, {"state": "finished", "done": total, "total": total, "pid": os.getpid(),
+                                   "message": f"finished in {res.seconds:.0f} s", "updated": time.time()})
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    s = landscape_stats(res)
+    print(f"{args.model} ({lm.meta.source}): {args.dims}-D slice, {args.steps} points per axis in "
+          f"[-{args.span:g}, {args.span:g}], {res.n_images} images of {args.data} [{args.split}], "
+          f"{res.seconds:.0f} s ({res.points_per_second:.2f} points/s)")
+    print(f"  centre loss {s['centre_loss']:.4f}, rim loss {s['rim_loss']:.4f} ({s['rim_ratio']:.2f}x), "
+          f"local minima {s['local_minima']}, basin {s['basin_fraction']:.0%}, "
+          f"non-convex points {s['nonconvex_fraction']:.0%}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,6 +541,50 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--responses-data", metavar="DATA", help="--export: also store the layer responses "
                     "(paper Figure 7) on the test split of DATA")
     sp.add_argument("--responses-images", type=int, default=1000)
+
+    sp = add("lesion", "delete each residual block in turn (Veit et al. 2016) and measure the test error",
+             cmd_lesion)
+    model_args(sp)
+    sp.add_argument("--data", default="cifar10", help="cifar10 | imagefolder:PATH | shapes")
+    sp.add_argument("--split", default="test", choices=["train", "test"])
+    sp.add_argument("--limit", type=int, default=1000,
+                    help="a class-balanced subset of N images (seeded; 0 = the whole split); default 1000")
+    sp.add_argument("--random-draws", type=int, default=0,
+                    help="also delete k = 1..n random blocks at once, this many random sets per k")
+    sp.add_argument("--swaps", default="", help="also reorder blocks: comma-separated numbers of swapped pairs")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--batch-size", type=int, default=250)
+    sp.add_argument("--out", help="also write the JSON result to this file")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("shattered", "input-gradient correlation along a line of inputs (Balduzzi et al. 2017)", cmd_shattered)
+    sp.add_argument("--depths", default="20,56,110", help="CIFAR depths of the plain/ResNet twins at initialisation")
+    sp.add_argument("--seeds", type=int, default=3, help="initialisations averaged per net")
+    sp.add_argument("--n", type=int, default=256, help="points on the line")
+    sp.add_argument("--line", default="photos", choices=["photos", "noise"])
+    sp.add_argument("--photos", default="cat (chelsea),coffee cup", help="the line's two sample photos")
+    sp.add_argument("--norm", default="bn", choices=["bn", "none"])
+    sp.add_argument("--models", help="trained models instead, e.g. plain20,resnet20 (with --weights)")
+    sp.add_argument("--weights", help="with --models: shipped (default), reference, or a file")
+    sp.add_argument("--out", help="also write the JSON result to this file")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("landscape", "1-D or 2-D slice of the training loss around the weights (Li et al. 2018)",
+             cmd_landscape)
+    model_args(sp)
+    sp.add_argument("--data", default="cifar10", help="cifar10 | imagefolder:PATH | shapes")
+    sp.add_argument("--split", default="train", choices=["train", "test"])
+    sp.add_argument("--images", type=int, default=128, help="fixed random subset of N images (seeded)")
+    sp.add_argument("--dims", type=int, default=2, choices=[1, 2])
+    sp.add_argument("--steps", type=int, default=21, help="grid points per axis")
+    sp.add_argument("--span", type=float, default=1.0, help="the grid covers [-span, span] on each axis")
+    sp.add_argument("--seed", type=int, default=0, help="seeds the directions and the image subset")
+    sp.add_argument("--batch-size", type=int, default=256)
+    sp.add_argument("--out", help="also write the JSON result to this file")
+    sp.add_argument("--progress-file", help="write progress as JSON here (used by the app's background jobs)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--json", action="store_true")
     return p
 
 

@@ -1,4 +1,5 @@
-"""Background training jobs: a set of runs trained one after another, outside any page.
+"""Background jobs: a set of runs trained one after another, and probe jobs (loss landscapes), outside
+any page.
 
 A page (or a teacher's shell) starts a job with ``start_set``; it spawns a detached process
 (``python -m resnet_viz.jobs ...``) that trains the runs of the set one by one through the same
@@ -121,7 +122,88 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- probe jobs
+
+def probe_root() -> Path:
+    """Where background probe results live (loss landscapes of any run, shipped ones included)."""
+    return runs_root() / "probes"
+
+
+def probe_paths(key: str) -> tuple[Path, Path]:
+    """``(result, progress)`` files of the probe job ``key``."""
+    validate_name(key)
+    return probe_root() / f"{key}.json", probe_root() / f"{key}.progress.json"
+
+
+def probe_state(key: str) -> dict:
+    """``{"state": "finished" | "running" | "queued" | "failed" | "none", "done", "total", "message"}``."""
+    result, progress = probe_paths(key)
+    if result.is_file():
+        return {"state": "finished", "message": "finished"}
+    st = read_json(progress, {}) or {}
+    if not st:
+        return {"state": "none"}
+    if st.get("state") in ("running", "queued") and not pid_alive(st.get("pid")):
+        return {**st, "state": "failed", "message": st.get("error") or "the job stopped before it finished"}
+    return st
+
+
+def start_probe(key: str, argv: list[str]) -> bool:
+    """Run ``python -m resnet_viz ARGV --out <result> --progress-file <progress>`` in the background.
+
+    One probe job runs per machine at a time (the others queue on ``<runs>/.probe.lock``); a key that is
+    finished, queued or running is not started again. Returns whether a job was started.
+    """
+    result, progress = probe_paths(key)
+    result.parent.mkdir(parents=True, exist_ok=True)
+    claim = progress.with_suffix(".claim")
+    try:
+        fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        if time.time() - claim.stat().st_mtime < 10:
+            return False
+        claim.unlink(missing_ok=True)
+        return start_probe(key, argv)
+    os.close(fd)
+    try:
+        if probe_state(key)["state"] in ("finished", "running", "queued"):
+            return False
+        cmd = [sys.executable, "-m", "resnet_viz.jobs", "probe", str(result), str(progress), *argv]
+        log = open(progress.with_suffix(".log"), "ab")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+                                env={**os.environ, "RESNET_VIZ_RUNS": str(runs_root())})
+        log.close()
+        _children.append(proc)
+        write_json(progress, {"state": "queued", "pid": proc.pid, "done": 0, "total": 1,
+                              "message": "waiting for a free slot", "updated": time.time()})
+        return True
+    finally:
+        claim.unlink(missing_ok=True)
+
+
+def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
+    import io
+    from contextlib import redirect_stderr
+
+    from .cli import main as cli_main
+
+    with open(runs_root() / ".probe.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one probe job per machine; the others wait here
+        err = io.StringIO()
+        with redirect_stderr(err):
+            rc = cli_main([*argv, "--out", result, "--progress-file", progress, "--quiet"])
+        if rc != 0:
+            msg = (err.getvalue().strip().splitlines() or ["failed"])[-1].removeprefix("error: ")
+            write_json(Path(progress), {"state": "failed", "message": msg, "error": msg, "pid": os.getpid(),
+                                        "updated": time.time()})
+        return rc
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "probe":
+        return _probe_worker(argv[1], argv[2], argv[3:])
     ap = argparse.ArgumentParser(prog="python -m resnet_viz.jobs", description="train a set of runs in sequence")
     ap.add_argument("--tag", required=True)
     ap.add_argument("--models", required=True)

@@ -54,6 +54,9 @@ def boot() -> None:
         if not stats_cached():
             # the counting runs in a child process (see stats.py); this thread only waits for it
             threading.Thread(target=_warm_stats, name="model-stats", daemon=True).start()
+        from .. import story
+
+        threading.Thread(target=story.warm, name="home-story", daemon=True).start()
         _booted = True
 
 

@@ -1,0 +1,299 @@
+"""Why it works: three experiments from the literature on trained twins (lesion study, shattered
+gradients, loss landscape)."""
+
+import streamlit as st
+
+from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.plots import _label, lesion_blocks, lesion_curve
+from resnet_viz.probes.lesion import LesionResult, describe_lesions
+from resnet_viz.why import data_for, run_lesion, store, stored, twin_pairs
+
+header("Why it works", "Why do residual networks train so well? Three experiments that look inside trained twins.")
+
+pairs = {p.label(): p for p in twin_pairs()}
+tab_lesion, tab_shatter, tab_land = st.tabs(["Lesion study", "Shattered gradients", "Loss landscape"])
+
+
+# ----------------------------------------------------------------------------- lesion study
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def lesion_now(run_path: str, mtime: float, data: str, n: int, draws: int, _bar=None) -> dict:
+    from pathlib import Path
+
+    from resnet_viz.runs import Run
+
+    def progress(done: int, total: int) -> None:
+        if _bar is not None:
+            _bar.progress(done / total, text=f"{Path(run_path).name}: chunk {done} of {total}")
+
+    with compute_slot():
+        return run_lesion(Run(Path(run_path)), data, n, random_draws=draws, progress=progress).to_json()
+
+
+with tab_lesion:
+    st.markdown("**Delete one block of a trained network. Does it still work?** (Veit et al. 2016)")
+    if not pairs:
+        st.info("No trained twins yet: the shipped runs are missing from assets/runs. Train a set on the "
+                "Degradation page (or `bash scripts/train_shipped_runs.sh cifar10`).", icon=":material/info:")
+    else:
+        c1, c2 = st.columns([3, 2])
+        pair = pairs[c1.selectbox("Trained twins", list(pairs), key="lesion_pair")]
+        shipped = {n: stored(r, "lesion") for n, r in pair.runs.items()}
+        have_stored = all(shipped.values())
+        modes = (["stored results"] if have_stored else []) + ["compute now"]
+        mode = c2.radio("Results", modes, horizontal=True, key="lesion_mode",
+                        help="Stored results ship with the app (or were saved when computed for a local run).")
+        results: dict[str, LesionResult] = {}
+        if mode == "stored results":
+            results = {n: LesionResult.from_json(d) for n, d in shipped.items()}
+        else:
+            d1, d2, d3 = st.columns([2, 1, 1])
+            data = d1.text_input("Test data", value=data_for(pair.resnet), key="lesion_data",
+                                 help="cifar10 (torchvision's copy, downloaded when online) or imagefolder:PATH "
+                                      "with a test/ folder of the classes the nets were trained on")
+            n = d2.select_slider("Test images", options=[100, 200, 500, 1000, 2000], value=500, key="lesion_n")
+            draws = d3.select_slider("Random draws", options=[0, 1, 2, 3], value=0, key="lesion_draws",
+                                     help="Also delete k = 1, 2, ... random blocks at once, this many random "
+                                          "sets per k (slower)")
+            if st.button("Run the lesion study", key="lesion_run", type="primary"):
+                st.session_state["lesion_go"] = (pair.label(), data, n, draws)
+            if st.session_state.get("lesion_go") == (pair.label(), data, n, draws):
+                with friendly_errors("Lesion study"):
+                    bar = st.progress(0.0, text="waiting for a free compute slot...")
+                    for name, run in pair.runs.items():
+                        res = lesion_now(str(run.path), run.checkpoint.stat().st_mtime, data, n, draws, _bar=bar)
+                        results[name] = LesionResult.from_json(res)
+                        if n >= 1000 and not draws:
+                            store(run, "lesion", res)
+                    bar.empty()
+            else:
+                st.caption(f"Each net is evaluated once per removable block on {n} class-balanced test images "
+                           "(about a minute for the 56-layer twins on a laptop CPU).")
+        if results:
+            st.plotly_chart(lesion_blocks(results), width="stretch", key="lesion_plot")
+            plain = next((r for n, r in results.items() if n.startswith("plain")), None)
+            res = next((r for n, r in results.items() if n.startswith("resnet")), None)
+            takeaway(describe_lesions(plain, res))
+            if any(r.random for r in results.values()):
+                st.plotly_chart(lesion_curve(results, "k", xtitle="number of blocks removed at random (not the "
+                                             "downsampling ones)"), width="stretch", key="lesion_k")
+            if any(r.reorder for r in results.values()):
+                st.plotly_chart(lesion_curve(results, "swaps", xtitle="pairs of same-stage blocks swapped"),
+                                width="stretch", key="lesion_swaps")
+            first = next(iter(results.values()))
+            st.caption(f"Measured on {first.n_images} class-balanced test images of "
+                       f"{first.extra.get('data', '?')} (seed {first.extra.get('seed', 0)}).")
+        with st.expander("How to read this figure"):
+            st.markdown(
+                "Each point is the test error of the trained network with **one** block deleted (x axis: which one, "
+                "input side on the left); the dotted line is the intact network's error. In a ResNet a deleted "
+                "block leaves its skip connection: the block's input is passed on unchanged (at a downsampling "
+                "block, the shortcut's subsample-and-pad). A plain block has no skip: it is replaced by "
+                "the identity, which is impossible where it changes the resolution (marked *cannot remove*). "
+                "Diamonds are downsampling blocks. Chance for 10 classes is 90 % error.")
+        with st.expander("Go deeper"):
+            st.markdown(
+                "- Veit, Wilber, Belongie (2016), *Residual Networks Behave Like Ensembles of Relatively Shallow "
+                "Networks*: deleting single blocks of a ResNet-110 at test time barely changes its CIFAR-10 error, "
+                "except at downsampling blocks, while a VGG-style net fails completely; the error grows smoothly "
+                "with the number of blocks deleted, and swapping blocks hurts little. They read this as: a ResNet "
+                "with n blocks is a collection of 2^n paths of different lengths, and most gradient flows through "
+                "the short ones.\n"
+                "- Reproduce: `python -m resnet_viz lesion --model resnet56 --weights assets/runs/<run>/"
+                "model.safetensors --data cifar10 --limit 1000 --random-draws 3 --json`.")
+
+
+# ----------------------------------------------------------------------------- shattered gradients
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def shattered_lines(models: tuple[tuple[str, str], ...], seed: int, n: int, ends: tuple[str, str]) -> dict:
+    """Input gradients along the line for each (arch, weights): "init" builds the net fresh from ``seed``."""
+    from resnet_viz.probes.gradients import build_at_init
+    from resnet_viz.probes.shattered import line_gradients, line_inputs, photo_endpoints, summarise
+    from resnet_viz.weights import load_model
+
+    lines, rows = {}, []
+    with compute_slot():
+        for arch, weights in models:
+            if weights == "init":
+                model, a_b, bn = build_at_init(arch, seed=seed), photo_endpoints(ends), "calibrate"
+            else:
+                lm = load_model(arch, weights)
+                model, a_b, bn = lm.model, photo_endpoints(ends, transform=lm.transforms()), "eval"
+            lg = line_gradients(model, line_inputs(*a_b, n), bn=bn, name=arch, private=weights == "init",
+                                keep_grads=False)
+            lines[arch] = lg
+            depth = int(arch.removeprefix("plain").removeprefix("resnet"))
+            rows.append(summarise(arch, [lg], depth=depth, skip=arch.startswith("resnet"),
+                                  weights="init" if weights == "init" else "trained", line="photos",
+                                  line_ends=list(ends), span=1.0, options={}))
+    return {"lines": lines, "rows": rows}
+
+
+with tab_shatter:
+    from resnet_viz.plots import autocorrelation, line_gradient_curves, shattering_vs_depth
+    from resnet_viz.probes.shattered import describe_shattering
+    from resnet_viz.samples import PHOTOS
+    from resnet_viz.why import shipped_study
+
+    st.markdown("**Does the gradient change smoothly as the input changes?** (Balduzzi et al. 2017)")
+    s1, s2, s3, s4, s5 = st.columns([1.3, 1.6, 1.2, 1.2, 1])
+    when = s1.radio("Weights", ["at initialisation", "trained"], key="sh_weights",
+                    disabled=not pairs, help="Trained: the twins of a finished training run (shipped or yours).")
+    if when == "trained" and pairs:
+        tp = pairs[s2.selectbox("Trained twins", list(pairs), key="sh_pair")]
+        models = tuple((n, str(r.checkpoint)) for n, r in tp.runs.items())
+        seed = 0
+    else:
+        depth = s2.select_slider("Depth (layers)", options=[20, 32, 44, 56, 110], value=56, key="sh_depth")
+        seed = int(s5.number_input("Seed", min_value=0, max_value=9999, value=0, key="sh_seed"))
+        models = ((f"plain{depth}", "init"), (f"resnet{depth}", "init"))
+    photos = list(PHOTOS)
+    end_a = s3.selectbox("From", photos, index=0, key="sh_a")
+    end_b = s3.selectbox("To", photos, index=1, key="sh_b")
+    n = s4.select_slider("Points on the line", options=[64, 128, 256, 512], value=256, key="sh_n")
+    if end_a == end_b:
+        st.warning("Pick two different images: the line between an image and itself is a single point.")
+    else:
+        with friendly_errors("Shattered gradients"):
+            with st.spinner(f"Input gradients of both nets at {n} points (or waiting for a free compute slot)..."):
+                got = shattered_lines(models, seed, n, (end_a, end_b))
+            lines = got["lines"]
+            st.plotly_chart(line_gradient_curves(lines), width="stretch", key="sh_curves")
+            study = shipped_study("shattered-init")
+            st.plotly_chart(autocorrelation(lines, study["rows"] if study and when != "trained" else None),
+                            width="stretch", key="sh_corr")
+            takeaway(describe_shattering(got["rows"]))
+    st.subheader("Against depth, at initialisation")
+    study = shipped_study("shattered-init")
+    if study:
+        st.plotly_chart(shattering_vs_depth(study["rows"]), width="stretch", key="sh_depth_plot")
+        takeaway(describe_shattering(study["rows"]))
+        prov = study.get("provenance", {})
+        st.caption(f"Shipped with the app: `{prov.get('command', '?')}` ({prov.get('date', '?')}).")
+    else:
+        st.caption("The precomputed depth study is missing (assets/why/shattered-init.json): "
+                   "`python -m resnet_viz shattered --out assets/why/shattered-init.json`.")
+    with st.expander("How to read these figures"):
+        st.markdown(
+            "The app walks in a straight line from one image to another (t = 0 is the first image, t = 1 the "
+            "second) and at every point takes the gradient of the network's output (the logit of the class "
+            "it predicts for the first image) with respect to the input pixels. **Top**: how fast that output "
+            "changes along the line (df/dt), one panel per net, each on its own scale. **Middle**: the "
+            "correlation between the full input gradients at two points `lag` steps apart (1 at lag 0). A "
+            "smooth gradient stays correlated over many steps; a *shattered* one is uncorrelated already one "
+            "step on, like white noise. The correlation length is where the curve crosses 1/e. **Bottom**: the "
+            "correlation of neighbouring points against depth (mean over the initialisations named in the "
+            "sentence below it; bars: min to max). "
+            "Networks at initialisation have their BatchNorm statistics set from the line itself and then "
+            "run in eval mode, so each point's gradient depends on that point alone.")
+    with st.expander("Go deeper"):
+        st.markdown(
+            "- Balduzzi, Frean, Leary, Lewis, Ma, McWilliams (2017), *The Shattered Gradients Problem: If resnets "
+            "are the answer, then what is the question?*: in feedforward nets the correlation between gradients "
+            "at nearby inputs decays exponentially with depth, until they look like white noise; with skip "
+            "connections it decays sublinearly. Gradients that carry no local information make gradient descent "
+            "ineffective, which is one explanation of the degradation problem.\n"
+            "- Training smooths the function: trained 20-layer twins both have well-correlated gradients.\n"
+            "- Reproduce: `python -m resnet_viz shattered --depths 20,56,110 --seeds 3 --n 256 --json`; trained: "
+            "`python -m resnet_viz shattered --models plain20,resnet20 --weights shipped`.")
+
+
+# ----------------------------------------------------------------------------- loss landscape
+
+def landscape_key(run, data: str, dims: int, steps: int, span: float, images: int) -> str:
+    import hashlib
+
+    ident = f"{run.path.resolve()}|{run.checkpoint.stat().st_mtime}|{data}|{dims}|{steps}|{span}|{images}|0"
+    return f"landscape-{run.name}-{hashlib.sha1(ident.encode()).hexdigest()[:12]}"
+
+
+with tab_land:
+    from resnet_viz.jobs import probe_paths, probe_state, start_probe
+    from resnet_viz.plots import landscape_figure
+    from resnet_viz.probes.landscape import LandscapeResult, describe_landscape
+
+    st.markdown("**What does the loss look like around the trained weights?** (Li et al. 2018)")
+    if not pairs:
+        st.info("No trained twins yet: the shipped runs are missing from assets/runs. Train a set on the "
+                "Degradation page (or `bash scripts/train_shipped_runs.sh cifar10`).", icon=":material/info:")
+    else:
+        l1, l2, l3 = st.columns([3, 1.4, 1])
+        lpair = pairs[l1.selectbox("Trained twins", list(pairs), key="land_pair")]
+        have = all(stored(r, "landscape") for r in lpair.runs.values())
+        lmode = l2.radio("Results", (["stored results"] if have else []) + ["compute now"], horizontal=True,
+                         key="land_mode")
+        view = l3.radio("View", ["contour", "3-D surface"], key="land_view")
+        land: dict[str, LandscapeResult] = {}
+        if lmode == "stored results":
+            land = {n: LandscapeResult.from_json(stored(r, "landscape")) for n, r in lpair.runs.items()}
+        else:
+            m1, m2, m3, m4, m5 = st.columns([2, 1, 1.2, 1.2, 1])
+            ldata = m1.text_input("Training data", value=data_for(lpair.resnet), key="land_data",
+                                  help="The loss is measured on a fixed random subset of these training images")
+            dims = 2 if m2.radio("Slice", ["2-D", "1-D"], key="land_dims") == "2-D" else 1
+            steps = m3.select_slider("Grid points per axis", options=[5, 9, 13, 17, 21, 25, 31, 41, 51],
+                                     value=13 if dims == 2 else 41, key="land_steps")
+            images = m4.select_slider("Images", options=[32, 64, 128, 256, 512, 1024], value=128, key="land_images")
+            span = m5.select_slider("Span", options=[0.25, 0.5, 1.0, 2.0], value=1.0, key="land_span")
+            keys = {n: landscape_key(r, ldata, dims, steps, span, images) for n, r in lpair.runs.items()}
+            ppm = {n: steps ** dims for n in keys}
+            st.caption(f"{sum(ppm.values())} grid points x {images} images; on a laptop CPU about 7 points/s for a "
+                       "20-layer net and 2.5 for a 56-layer one. It runs in the background: you can leave the page.")
+            b1, b2 = st.columns([1, 4])
+            if b1.button("Compute the landscapes", key="land_run", type="primary"):
+                with friendly_errors("Loss landscape"):
+                    for n, r in lpair.runs.items():
+                        start_probe(keys[n], ["landscape", "--model", n, "--weights", str(r.checkpoint),
+                                              "--data", ldata, "--dims", str(dims), "--steps", str(steps),
+                                              "--span", str(span), "--images", str(images)])
+
+            states = {n: probe_state(k) for n, k in keys.items()}
+            live = any(s["state"] in ("running", "queued") for s in states.values())
+
+            @st.fragment(run_every=2.0 if live else None)
+            def land_progress():
+                now = {n: probe_state(k) for n, k in keys.items()}
+                for n, s in now.items():
+                    if s["state"] in ("running", "queued"):
+                        st.progress(min(1.0, s.get("done", 0) / max(1, s.get("total", 1))),
+                                    text=f"{_label(n)}: {s.get('message', s['state'])}")
+                    elif s["state"] == "failed":
+                        st.warning(f"{_label(n)}: {s.get('message')}", icon=":material/error:")
+                if live and not any(s["state"] in ("running", "queued") for s in now.values()):
+                    st.rerun()  # the jobs just finished: redraw the page with the figures
+
+            land_progress()
+            if all(s["state"] == "finished" for s in states.values()):
+                land = {n: LandscapeResult.load(probe_paths(k)[0]) for n, k in keys.items()}
+                for n, r in lpair.runs.items():
+                    if land[n].dims == 2 and land[n].steps >= 21:
+                        store(r, "landscape", land[n].to_json())  # keep it beside a local run
+        if land:
+            st.plotly_chart(landscape_figure(land, view="surface" if view == "3-D surface" else "contour"),
+                            width="stretch", key="land_plot")
+            lp = next((r for n, r in land.items() if n.startswith("plain")), None)
+            lr = next((r for n, r in land.items() if n.startswith("resnet")), None)
+            if lp and lr:
+                takeaway(describe_landscape(lp, lr))
+            any_r = next(iter(land.values()))
+            st.caption(f"{any_r.steps} points per axis in [-{any_r.span:g}, {any_r.span:g}], {any_r.n_images} training "
+                       f"images of {any_r.settings.get('data', '?')}, directions from seed {any_r.seed}; "
+                       f"{any_r.seconds:.0f} s ({any_r.points_per_second:.1f} points/s). "
+                       f"Command: `{any_r.settings.get('command', '')}`")
+        with st.expander("How to read this figure"):
+            st.markdown(
+                "The trained weights are the centre (the white cross). Each axis moves *all* the weights along one "
+                "random direction, scaled filter by filter to the size of the trained filters (a = 1 is a step as "
+                "large as each filter itself); BatchNorm parameters stay put. The colour is the training loss "
+                "there (log scale, the same colours for both nets), measured on a fixed set of training images "
+                "with the network in evaluation mode. A wide, round bowl means small changes of the weights "
+                "change the loss smoothly; many separate pits and ridges make gradient descent's job hard.")
+        with st.expander("Go deeper"):
+            st.markdown(
+                "- Li, Xu, Taylor, Studer, Goldstein (2018), *Visualizing the Loss Landscape of Neural Nets*: with "
+                "filter-normalised directions, ResNet-56's loss surface on CIFAR-10 is a smooth, nearly convex "
+                "bowl, while the same net without skip connections has a chaotic surface; the chaos grows with "
+                "depth (their Figure 5: 20, 56 and 110 layers).\n"
+                "- Reproduce: `python -m resnet_viz landscape --model resnet56 --weights assets/runs/<run>/"
+                "model.safetensors --data cifar10 --steps 21 --images 128 --json`.")

@@ -1,0 +1,127 @@
+"""The Home page's story in steps: one line per step, each computed from the shipped models, runs or
+probe results (never written by hand). A step whose data is missing returns None and the page says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import threading
+
+
+def _once(fn):
+    """Compute a line once per process (the shipped data do not change while the server runs); concurrent
+    callers wait for the first one instead of computing it again. Errors are not remembered."""
+    lock, memo = threading.Lock(), {}
+
+    @functools.wraps(fn)
+    def wrapper():
+        with lock:
+            if "v" not in memo:
+                memo["v"] = fn()
+            return memo["v"]
+
+    wrapper.cache_clear = memo.clear
+    return wrapper
+
+
+STEP_FUNCTIONS = ("degradation_line", "architecture_line", "gradient_line", "block_line", "explain_line",
+                  "lesion_line")
+
+
+def warm() -> None:
+    """Compute every line (the server does this in a background thread at start-up)."""
+    for name in STEP_FUNCTIONS:
+        try:
+            globals()[name]()
+        except Exception:  # noqa: BLE001 - the Home page computes it again and shows a friendly message
+            pass
+
+
+@_once
+def architecture_line() -> str:
+    from .models import count_params
+
+    p, r = count_params("plain56"), count_params("resnet56")
+    same = "exactly the same" if p == r else f"{abs(p - r):,} apart"
+    return f"Plain-56 and ResNet-56 both have {r:,} parameters ({same}): the skip connection is only the `+ x`."
+
+
+@_once
+def gradient_line() -> str:
+    from .probes.gradients import fmt_ratio, twin_gradient_flow
+
+    flows = twin_gradient_flow(["plain56", "resnet56"], batch=64, seed=0)  # the gradient page's default
+    p, r = flows["plain56"].first_last_ratio, flows["resnet56"].first_last_ratio
+    return (f"At initialisation Plain-56's first conv layer gets {fmt_ratio(p)} the gradient of its last one; "
+            f"ResNet-56's gets {fmt_ratio(r)}.")
+
+
+@_once
+def degradation_line() -> str | None:
+    from .degradation import common_epoch_errors, run_sets
+
+    for rs in run_sets():
+        if not rs.shipped or not {20, 56} <= set(rs.depths):
+            continue
+        epoch, at = common_epoch_errors({n: rs.runs[n] for n in ("plain20", "plain56", "resnet20", "resnet56")})
+        if not epoch:
+            continue
+        te = {n: 100 * at[n]["train_error"] for n in at}
+        d_plain, d_res = te["plain56"] - te["plain20"], te["resnet56"] - te["resnet20"]
+        word = lambda d: f"{abs(d):.1f} points {'more' if d > 0 else 'less'}"  # noqa: E731
+        return (f"After {epoch} epochs on CIFAR-10, Plain-56 ends with {word(d_plain)} training error than "
+                f"Plain-20 ({te['plain56']:.1f} vs {te['plain20']:.1f} %); ResNet-56 ends with {word(d_res)} than "
+                f"ResNet-20 ({te['resnet56']:.1f} vs {te['resnet20']:.1f} %).")
+    return None
+
+
+@_once
+def block_line() -> str | None:
+    from .probes.activations import block_anatomy
+    from .samples import photo
+    from .weights import WeightsUnavailable, load_model
+
+    try:
+        lm = load_model("resnet20", "shipped")
+    except WeightsUnavailable:
+        return None
+    x = lm.transforms()(photo("cat (chelsea)")).unsqueeze(0)
+    recs, _ = block_anatomy(lm.model, x)
+    ratios = [r.residual_ratio for r in recs if not r.downsampling]
+    return (f"In the trained ResNet-20, on the cat photo, each block's learned correction F(x) is a median "
+            f"{statistics.median(ratios):.2f}x the size of the x it is added to.")
+
+
+@_once
+def explain_line() -> str | None:
+    from .inference import classify
+    from .samples import photo
+    from .weights import WeightsUnavailable, load_model
+
+    try:
+        cat = photo("cat (chelsea)")
+        tops = {n: classify(load_model(n, "shipped"), cat, top=1)[0] for n in ("resnet20", "plain20")}
+    except WeightsUnavailable:
+        return None
+    r, p = tops["resnet20"], tops["plain20"]
+    return (f"On the cat photo, the trained ResNet-20 says {r['label']} ({100 * r['prob']:.0f} %) and Plain-20 says "
+            f"{p['label']} ({100 * p['prob']:.0f} %); Grad-CAM shows where each looked.")
+
+
+@_once
+def lesion_line() -> str | None:
+    from .probes.lesion import LesionResult, lesion_stats
+    from .why import stored, twin_pairs
+
+    for pair in twin_pairs():
+        if not pair.shipped:
+            continue
+        got = {n: stored(r, "lesion") for n, r in pair.runs.items()}
+        if not all(got.values()):
+            continue
+        s = {n: lesion_stats(LesionResult.from_json(d)) for n, d in got.items()}
+        p, r = s[f"plain{pair.depth}"], s[f"resnet{pair.depth}"]
+        return (f"Deleting one block of the trained ResNet-{pair.depth} raises its test error by a median "
+                f"{100 * r['median_rise']:.1f} points; for Plain-{pair.depth} by {100 * p['median_rise']:.1f}.")
+    return None

@@ -1,0 +1,103 @@
+""""Why it works" experiments on trained twins: the lesion study and the loss landscape read from, or
+computed for, training runs (shipped or local).
+
+A probe result is stored beside the run it measured, as ``<run>/<kind>.json`` (``lesion.json``,
+``landscape.json``): shipped runs carry precomputed ones (made by ``scripts/precompute_why.sh``),
+local runs get theirs when the app or the CLI computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .degradation import run_sets
+from .runs import Run, read_json, write_json
+
+
+@dataclass
+class TwinPair:
+    """A plain run and its ResNet twin of the same depth and training set."""
+
+    tag: str
+    depth: int
+    plain: Run
+    resnet: Run
+    shipped: bool
+
+    def label(self) -> str:
+        data = self.resnet.provenance.get("data_label") or self.resnet.config.get("data", "?")
+        where = "shipped" if self.shipped else "trained here"
+        return f"Plain-{self.depth} vs ResNet-{self.depth}: {self.tag}, {data} ({where})"
+
+    @property
+    def runs(self) -> dict[str, Run]:
+        return {f"plain{self.depth}": self.plain, f"resnet{self.depth}": self.resnet}
+
+
+def twin_pairs() -> list[TwinPair]:
+    """Every finished pair of twins with checkpoints, shipped ones first, deepest first within a set."""
+    out = []
+    for rs in run_sets():
+        for d in sorted(rs.depths, reverse=True):
+            p, r = rs.runs[f"plain{d}"], rs.runs[f"resnet{d}"]
+            if p.checkpoint and r.checkpoint and not p.active and not r.active:
+                out.append(TwinPair(rs.tag, d, p, r, rs.shipped))
+    return out
+
+
+def stored(run: Run, kind: str) -> dict | None:
+    """A probe result stored in the run folder, or None."""
+    return read_json(run.path / f"{kind}.json", None)
+
+
+def store(run: Run, kind: str, result: dict) -> Path | None:
+    """Keep a result beside a local run (shipped runs are read-only: nothing is written)."""
+    if run.shipped:
+        return None
+    path = run.path / f"{kind}.json"
+    write_json(path, result)
+    return path
+
+
+def data_for(run: Run) -> str:
+    """The data a run was trained on (what its lesion/landscape should be measured on): its own spec when
+    that folder exists here, else ``cifar10`` (torchvision's copy) for runs trained on a CIFAR-10 copy
+    that is not on this machine."""
+    data = run.config.get("data") or "cifar10"
+    if data.startswith("imagefolder:") and not Path(data.split(":", 1)[1]).is_dir() and "cifar" in data.lower():
+        return "cifar10"
+    return data
+
+
+def test_tensors(lm, data: str, n: int, *, split: str = "test", seed: int = 0):
+    """A class-balanced, seeded subset of ``n`` images of ``data`` as tensors, in the model's preprocessing."""
+    from .data import get_dataset
+    from .probes.lesion import balanced_subset, load_tensors
+
+    ds = get_dataset(data, split, transform=lm.transforms())
+    classes = list(getattr(ds, "classes", []) or [])
+    if classes and len(classes) != lm.meta.num_classes:
+        raise ValueError(f"{data} has {len(classes)} classes but the model predicts {lm.meta.num_classes}")
+    targets = getattr(ds, "targets", None) or [ds[i][1] for i in range(len(ds))]
+    return load_tensors(ds, balanced_subset(targets, n, seed=seed) if n else None)
+
+
+def run_lesion(run: Run, data: str, n: int, *, random_draws: int = 0, swaps=(), seed: int = 0, progress=None):
+    """The lesion study of a run's checkpoint on ``n`` test images of ``data``."""
+    from .probes.lesion import lesion_study
+    from .weights import load_model
+
+    lm = load_model(run.config["model"], run.checkpoint)
+    x, y = test_tensors(lm, data, n, seed=seed)
+    res = lesion_study(lm.model, x, y, name=run.config["model"], random_draws=random_draws, swaps=swaps, seed=seed,
+                       progress=progress)
+    res.extra = {"run": run.name, "data": data, "split": "test", "limit": n, "seed": seed}
+    return res
+
+
+def shipped_study(name: str) -> dict | None:
+    """A precomputed study that ships in ``assets/why/<name>.json`` (``{"rows", "provenance"}``), or None."""
+    from .env import assets_dir
+
+    return read_json(assets_dir() / "why" / f"{name}.json", None)

@@ -1,0 +1,196 @@
+"""AppTest of the "Why it works" page (one test per tab and per way of getting results) and of the
+story on Home."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from .test_app_pages import _texts
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _only_shipped_runs(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "runs"))  # no local runs: only what ships
+    st.cache_data.clear()
+    yield
+
+
+def _why() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("pages/why_it_works.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _shipped_pairs() -> list[str]:
+    from resnet_viz.why import twin_pairs
+
+    return [p.label() for p in twin_pairs() if p.shipped]
+
+
+def _fig(at: AppTest, key: str) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def test_lesion_tab_shows_the_stored_results_of_the_shipped_twins():
+    from resnet_viz.probes.lesion import LesionResult, lesion_stats
+    from resnet_viz.why import stored, twin_pairs
+
+    pairs = [p for p in twin_pairs() if p.shipped and all(stored(r, "lesion") for r in p.runs.values())]
+    if not pairs:
+        pytest.skip("no shipped twins with lesion.json (bash scripts/precompute_why.sh)")
+    at = _why()
+    pair = pairs[0]
+    assert at.selectbox(key="lesion_pair").value == pair.label()
+    assert at.radio(key="lesion_mode").value == "stored results"
+    res = LesionResult.from_json(stored(pair.resnet, "lesion"))
+    s = lesion_stats(res)
+    text = _texts(at)
+    assert (f"Removing one block of the ResNet (resnet{pair.depth}, {100 * s['intact']:.1f} % error intact) raises "
+            f"its error by a median {100 * s['median_rise']:.1f} points") in text
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    by_name = {t["name"]: t for t in fig["data"]}
+    line = by_name[f"ResNet-{pair.depth}: one block removed"]
+    assert line["x"] == [b.name for b in res.blocks]
+    assert line["y"] == pytest.approx([100 * b.error for b in res.blocks])
+    plain = by_name[f"Plain-{pair.depth}: one block removed"]
+    assert [y is None for y in plain["y"]] == [b.downsampling for b in res.blocks]  # cannot remove
+
+
+def test_lesion_tab_computes_on_a_test_subset(cifar_jpg):
+    if not _shipped_pairs():
+        pytest.skip("no shipped twins in assets/runs")
+    at = _why()
+    at.radio(key="lesion_mode").set_value("compute now").run()
+    at.text_input(key="lesion_data").set_value(f"imagefolder:{cifar_jpg}").run()
+    at.select_slider(key="lesion_n").set_value(100).run()
+    assert not at.get("plotly_chart") or "lesion" not in _texts(at).split("Removing one block")[0][-5:]
+    at.button(key="lesion_run").click().run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "Removing one block of the ResNet (" in text and "Removing one block of the plain net (" in text
+    assert "Measured on 100 class-balanced test images" in text
+
+
+def test_lesion_tab_explains_missing_data():
+    if not _shipped_pairs():
+        pytest.skip("no shipped twins in assets/runs")
+    at = _why()
+    at.radio(key="lesion_mode").set_value("compute now").run()
+    at.text_input(key="lesion_data").set_value("imagefolder:/no/such/folder").run()
+    at.button(key="lesion_run").click().run()
+    assert not at.exception, at.exception
+    msgs = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
+    assert "Lesion study:" in msgs and "/no/such/folder" in msgs
+    assert not any(c.proto.id for c in at.get("plotly_chart") if "lesion_plot" in c.proto.id)
+
+
+def test_shattered_tab_at_initialisation():
+    at = _why()
+    at.select_slider(key="sh_depth").set_value(20).run()
+    at.select_slider(key="sh_n").set_value(64).run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "At 20 layers, gradients at neighbouring points of the line correlate" in text
+    assert "on a line of 64 points" in text
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = {t.get("name") for f in figs for t in f["data"]}
+    assert {"Plain-20", "ResNet-20"} <= names
+    # the shipped depth study is drawn and described
+    from resnet_viz.why import shipped_study
+
+    study = shipped_study("shattered-init")
+    if study:
+        assert study["text"].split(". ")[0] in text
+    # the same image at both ends is refused with a message, not a crash
+    at.selectbox(key="sh_b").set_value(at.selectbox(key="sh_a").value).run()
+    assert not at.exception
+    assert any("Pick two different images" in w.value for w in at.warning)
+
+
+def test_shattered_tab_on_trained_twins():
+    if not _shipped_pairs():
+        pytest.skip("no shipped twins in assets/runs")
+    at = _why()
+    at.radio(key="sh_weights").set_value("trained").run()
+    at.select_slider(key="sh_n").set_value(64).run()
+    assert not at.exception, at.exception
+    assert "Numbers for trained weights, on a line of 64 points." in _texts(at)
+
+
+def test_home_tells_the_story_with_computed_numbers():
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    assert not at.exception, at.exception
+    lines = [m.value for m in at.markdown if m.value.startswith(":blue-background[")]
+    text = "\n".join(lines)
+    assert "Plain-56 and ResNet-56 both have 853,018 parameters (exactly the same)" in text
+    assert "At initialisation Plain-56's first conv layer gets" in text
+    labels = [p.proto.label for p in at.get("page_link")]
+    for label in ("Degradation", "Architectures", "Gradient flow", "Inside a block", "Classify and explain",
+                  "Why it works"):
+        assert label in labels
+
+
+def _wait_for_probes(timeout: float = 240) -> None:
+    import time
+
+    from resnet_viz.jobs import probe_root, probe_state
+
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        keys = [p.name.removesuffix(".progress.json") for p in probe_root().glob("*.progress.json")]
+        if keys and all(probe_state(k)["state"] in ("finished", "failed") for k in keys):
+            return
+        time.sleep(1)
+    raise AssertionError("the landscape jobs did not finish in time")
+
+
+def test_landscape_tab_computes_in_the_background(cifar_jpg):
+    if not _shipped_pairs():
+        pytest.skip("no shipped twins in assets/runs")
+    at = _why()
+    if "stored results" in at.radio(key="land_mode").options:
+        at.radio(key="land_mode").set_value("compute now").run()
+    at.text_input(key="land_data").set_value(f"imagefolder:{cifar_jpg}").run()
+    at.select_slider(key="land_steps").set_value(5).run()
+    at.select_slider(key="land_images").set_value(32).run()
+    at.button(key="land_run").click().run()
+    assert not at.exception, at.exception
+    _wait_for_probes()
+    at.run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "At the model's own weights (the centre) the loss is" in text
+    assert "5 points per axis in [-1, 1], 32 training images" in text
+    fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "land_plot" in c.proto.id)
+    contours = [t for t in fig["data"] if t["type"] == "contour"]
+    shape = lambda z: z["shape"].replace(" ", "") if isinstance(z, dict) else f"{len(z)},{len(z[0])}"  # noqa: E731
+    assert len(contours) == 2 and all(shape(t["z"]) == "5,5" for t in contours)
+    at.radio(key="land_view").set_value("3-D surface").run()
+    fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "land_plot" in c.proto.id)
+    assert [t["type"] for t in fig["data"]] == ["surface", "surface"]
+
+
+def test_landscape_job_failure_is_reported_not_raised():
+    if not _shipped_pairs():
+        pytest.skip("no shipped twins in assets/runs")
+    at = _why()
+    if "stored results" in at.radio(key="land_mode").options:
+        at.radio(key="land_mode").set_value("compute now").run()
+    at.text_input(key="land_data").set_value("imagefolder:/no/such/folder").run()
+    at.select_slider(key="land_steps").set_value(5).run()
+    at.button(key="land_run").click().run()
+    _wait_for_probes(60)
+    at.run()
+    assert not at.exception, at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "/no/such/folder" in warnings
