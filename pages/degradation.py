@@ -19,7 +19,9 @@ from resnet_viz.plots import _label, responses_figure, training_curves
 header("Degradation", "Does a deeper network train better? A plain net and a ResNet at two depths (paper Figure 6).")
 
 sets = run_sets()
-labels = {s.label(): s for s in sets if s.depths}  # a set with one depth still shows its twins
+by_id = {("shipped:" if s.shipped else "local:") + s.tag: s for s in sets if s.depths}  # one depth still shows twins
+labels = {s.label(): s for s in by_id.values()}
+URL = dict(bind="query-params")  # the settings are in the page's URL: a link reproduces the figure
 
 
 def show_set(rs, shallow: int, deep: int) -> None:
@@ -48,13 +50,17 @@ def show_set(rs, shallow: int, deep: int) -> None:
 
 if labels:
     c1, c2, c3 = st.columns([3, 1, 1])
-    chosen = c1.selectbox("Runs", list(labels), key="runset")
-    rs = labels[chosen]
+    chosen = c1.selectbox("Runs", list(by_id), format_func=lambda i: by_id[i].label(), key="runset", **URL)
+    rs = by_id[chosen]
     depths = rs.depths
     if len(depths) > 1:
-        shallow = c2.selectbox("Shallow", depths[:-1], index=0, key="shallow")
+        if st.session_state.get("shallow") not in depths[:-1]:
+            st.session_state.pop("shallow", None)
+        shallow = c2.selectbox("Shallow", depths[:-1], index=0, key="shallow", **URL)
         deeper = [d for d in depths if d > shallow]
-        deep = c3.selectbox("Deep", deeper, index=len(deeper) - 1, key="deep")
+        if st.session_state.get("deep") not in deeper:
+            st.session_state.pop("deep", None)
+        deep = c3.selectbox("Deep", deeper, index=len(deeper) - 1, key="deep", **URL)
     else:
         shallow = deep = depths[0]
         c2.caption(f"Only {depths[0]}-layer twins in this set: the degradation problem needs a second, deeper "

@@ -12,30 +12,32 @@ from resnet_viz.probes.gradients import describe_sweep, describe_twins, fmt_rati
 
 header("Gradient flow", "Does the gradient reach the first layer, with and without skip connections?")
 
-FAMILIES = {"CIFAR-10 nets (32 px)": [20, 32, 44, 56, 110], "ImageNet nets (224 px)": [18, 34, 50, 101, 152]}
-SOURCES = {"random noise": "noise", "shapes (built in)": "shapes", "CIFAR-10 test images": "cifar10",
-           "my own images": "images"}
-INITS = {"Kaiming (He et al.)": "kaiming", "Xavier (Glorot)": "xavier", "zero-residual": "zero-residual"}
+FAMILIES = {"cifar": ("CIFAR-10 nets (32 px)", [20, 32, 44, 56, 110]),
+            "imagenet": ("ImageNet nets (224 px)", [18, 34, 50, 101, 152])}
+SOURCES = {"noise": "random noise", "shapes": "shapes (built in)", "cifar10": "CIFAR-10 test images",
+           "images": "my own images"}
+INITS = {"kaiming": "Kaiming (He et al.)", "xavier": "Xavier (Glorot)", "zero-residual": "zero-residual"}
+URL = dict(bind="query-params")  # every setting is in the page's URL: a link reproduces the figure
 
-st.session_state.setdefault("family", list(FAMILIES)[0])
 c1, c2, c3 = st.columns([1.3, 2, 1])
-family = c1.radio("Networks", list(FAMILIES), key="family")
-cifar = family.startswith("CIFAR")
-depths = FAMILIES[family]
+family = c1.radio("Networks", list(FAMILIES), format_func=lambda f: FAMILIES[f][0], key="family", **URL)
+cifar = family == "cifar"
+depths = FAMILIES[family][1]
 if st.session_state.get("depth") not in depths:
-    st.session_state["depth"] = 56 if cifar else 34
-depth = c2.select_slider("Depth (layers)", options=depths, key="depth")
-bn = c3.toggle("BatchNorm", value=True, key="bn", disabled=not cifar,
+    st.session_state.pop("depth", None)
+depth = c2.select_slider("Depth (layers)", options=depths, value=56 if cifar else 34, key="depth", **URL)
+bn = c3.toggle("BatchNorm", value=True, key="bn", disabled=not cifar, **URL,
                help="Without normalisation the paper's nets are initialised with Kaiming init only. "
                     "torchvision's ImageNet nets always have BatchNorm.")
 c4, c5, c6, c7 = st.columns([1.3, 1.2, 1, 0.8])
-init_label = c4.selectbox("Initialisation", list(INITS) if cifar else [list(INITS)[0], list(INITS)[2]], key="init")
-source_label = c5.selectbox("Input batch", list(SOURCES), key="source")
-batch = c6.select_slider("Batch size", options=[4, 8, 16, 32, 64, 128], value=64 if cifar else 8, key="batch")
-seed = int(c7.number_input("Seed", min_value=0, max_value=9999, value=0, step=1, key="seed"))
+init = c4.selectbox("Initialisation", list(INITS) if cifar else ["kaiming", "zero-residual"], format_func=INITS.get,
+                    key="init", **URL)
+init_label = INITS[init]
+source = c5.selectbox("Input batch", list(SOURCES), format_func=SOURCES.get, key="source", **URL)
+source_label = SOURCES[source]
+batch = c6.select_slider("Batch size", options=[4, 8, 16, 32, 64, 128], value=64 if cifar else 8, key="batch", **URL)
+seed = int(c7.number_input("Seed", min_value=0, max_value=9999, value=0, step=1, key="seed", **URL))
 norm = "bn" if (bn or not cifar) else "none"
-init = INITS[init_label]
-source = SOURCES[source_label]
 
 uploads: list[bytes] = []
 if source == "images":
@@ -103,14 +105,14 @@ st.subheader("The single number that tells the story, against depth")
 if cifar:
     seeds = 3
     run_sweep = st.toggle("Compute the depth sweep (20 to 110 layers, 3 initialisations each; a few seconds)",
-                          value=True, key="sweep")
+                          value=True, key="sweep", **URL)
     if run_sweep:
         @st.cache_data(max_entries=16, show_spinner=False)
         def sweep(norm: str, init: str, source: str, seeds: int):
             from resnet_viz.probes.gradients import depth_sweep as run
 
             with compute_slot():
-                return run(FAMILIES[list(FAMILIES)[0]], seeds=seeds, batch=32, source=source, norm=norm, init=init)
+                return run(FAMILIES["cifar"][1], seeds=seeds, batch=32, source=source, norm=norm, init=init)
 
         with friendly_errors("Computing the depth sweep"):
             with st.spinner("Measuring 5 depths x 2 twins x 3 initialisations..."):

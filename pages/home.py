@@ -64,6 +64,26 @@ for i, (title, page, label, icon, fn, what) in enumerate(STEPS):
 st.page_link("pages/feature_maps.py", label="**Feature maps**: what every layer responds to in your image, plain twin "
              "beside ResNet", icon=":material/grid_view:")
 
+st.subheader("Lessons: links that reproduce the paper's figures")
+st.caption("Every setting of a page is kept in its address: copy the URL from the browser to share exactly what "
+           "you see. These links open the figures of the papers.")
+LESSONS = [
+    ("pages/degradation.py", "He et al. 2015, Figures 1 and 6: plain-20 vs plain-56, ResNet-20 vs ResNet-56",
+     {"shallow": "20", "deep": "56"}),
+    ("pages/degradation.py", "He et al. 2015, Figure 7: layer responses (below the training curves)", {}),
+    ("pages/gradient_flow.py", "Gradient flow at 20 layers", {"depth": "20"}),
+    ("pages/gradient_flow.py", "Gradient flow at 56 layers", {"depth": "56"}),
+    ("pages/gradient_flow.py", "Gradient flow at 110 layers", {"depth": "110"}),
+    ("pages/gradient_flow.py", "Gradient flow at 56 layers without BatchNorm", {"depth": "56", "bn": "false"}),
+    ("pages/why_it_works.py", "Veit et al. 2016: the lesion study", {"tab": "Lesion study"}),
+    ("pages/why_it_works.py", "Balduzzi et al. 2017: shattered gradients at 110 layers",
+     {"tab": "Shattered gradients", "sh_depth": "110"}),
+    ("pages/why_it_works.py", "Li et al. 2018: loss landscapes", {"tab": "Loss landscape"}),
+]
+lc = st.columns(3)
+for i, (page, label, query) in enumerate(LESSONS):
+    lc[i % 3].page_link(page, label=label, query_params=query, icon=":material/school:")
+
 st.subheader("This machine")
 c1, c2, c3 = st.columns(3)
 c1.metric("Compute", device_summary())

@@ -11,7 +11,8 @@ from resnet_viz.why import data_for, run_lesion, store, stored, twin_pairs
 header("Why it works", "Why do residual networks train so well? Three experiments that look inside trained twins.")
 
 pairs = {p.label(): p for p in twin_pairs()}
-tab_lesion, tab_shatter, tab_land = st.tabs(["Lesion study", "Shattered gradients", "Loss landscape"])
+URL = dict(bind="query-params")  # the settings are in the page's URL: a link reproduces the figure
+tab_lesion, tab_shatter, tab_land = st.tabs(["Lesion study", "Shattered gradients", "Loss landscape"], key="tab", **URL)
 
 
 # ----------------------------------------------------------------------------- lesion study
@@ -138,20 +139,20 @@ with tab_shatter:
 
     st.markdown("**Does the gradient change smoothly as the input changes?** (Balduzzi et al. 2017)")
     s1, s2, s3, s4, s5 = st.columns([1.3, 1.6, 1.2, 1.2, 1])
-    when = s1.radio("Weights", ["at initialisation", "trained"], key="sh_weights",
+    when = s1.radio("Weights", ["at initialisation", "trained"], key="sh_weights", **URL,
                     disabled=not pairs, help="Trained: the twins of a finished training run (shipped or yours).")
     if when == "trained" and pairs:
         tp = pairs[s2.selectbox("Trained twins", list(pairs), key="sh_pair")]
         models = tuple((n, str(r.checkpoint)) for n, r in tp.runs.items())
         seed = 0
     else:
-        depth = s2.select_slider("Depth (layers)", options=[20, 32, 44, 56, 110], value=56, key="sh_depth")
-        seed = int(s5.number_input("Seed", min_value=0, max_value=9999, value=0, key="sh_seed"))
+        depth = s2.select_slider("Depth (layers)", options=[20, 32, 44, 56, 110], value=56, key="sh_depth", **URL)
+        seed = int(s5.number_input("Seed", min_value=0, max_value=9999, value=0, key="sh_seed", **URL))
         models = ((f"plain{depth}", "init"), (f"resnet{depth}", "init"))
     photos = list(PHOTOS)
-    end_a = s3.selectbox("From", photos, index=0, key="sh_a")
-    end_b = s3.selectbox("To", photos, index=1, key="sh_b")
-    n = s4.select_slider("Points on the line", options=[64, 128, 256, 512], value=256, key="sh_n")
+    end_a = s3.selectbox("From", photos, index=0, key="sh_a", **URL)
+    end_b = s3.selectbox("To", photos, index=1, key="sh_b", **URL)
+    n = s4.select_slider("Points on the line", options=[64, 128, 256, 512], value=256, key="sh_n", **URL)
     if end_a == end_b:
         st.warning("Pick two different images: the line between an image and itself is a single point.")
     else:
@@ -223,7 +224,7 @@ with tab_land:
         have = all(stored(r, "landscape") for r in lpair.runs.values())
         lmode = l2.radio("Results", (["stored results"] if have else []) + ["compute now"], horizontal=True,
                          key="land_mode")
-        view = l3.radio("View", ["contour", "3-D surface"], key="land_view")
+        view = l3.radio("View", ["contour", "3-D surface"], key="land_view", **URL)
         land: dict[str, LandscapeResult] = {}
         if lmode == "stored results":
             land = {n: LandscapeResult.from_json(stored(r, "landscape")) for n, r in lpair.runs.items()}
@@ -238,8 +239,12 @@ with tab_land:
             span = m5.select_slider("Span", options=[0.25, 0.5, 1.0, 2.0], value=1.0, key="land_span")
             keys = {n: landscape_key(r, ldata, dims, steps, span, images) for n, r in lpair.runs.items()}
             ppm = {n: steps ** dims for n in keys}
-            st.caption(f"{sum(ppm.values())} grid points x {images} images; on a laptop CPU about 7 points/s for a "
-                       "20-layer net and 2.5 for a 56-layer one. It runs in the background: you can leave the page.")
+            speed = {n: LandscapeResult.from_json(d) for n, r in lpair.runs.items() if (d := stored(r, "landscape"))}
+            eta = (f" At the speed the stored landscapes of these nets were computed, about "
+                   f"{sum(ppm[n] * images / (r.points_per_second * r.n_images) for n, r in speed.items()) / 60:.0f} "
+                   "minutes on that machine." if len(speed) == len(ppm) else "")
+            st.caption(f"{sum(ppm.values())} grid points x {images} images.{eta} It runs in the background: you can "
+                       "leave the page and come back.")
             b1, b2 = st.columns([1, 4])
             if b1.button("Compute the landscapes", key="land_run", type="primary"):
                 with friendly_errors("Loss landscape"):

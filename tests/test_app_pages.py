@@ -120,11 +120,11 @@ def test_gradient_flow_page_follows_depth_and_normalisation(at):
     assert text_none != text20 and "Plain-20" in text_none
     assert "shrinks towards the input" in text_none  # measured: plain-20 without BN, ratio ~0.07
 
-    at.selectbox(key="source").set_value("my own images").run()
+    at.selectbox(key="source").set_value("images").run()
     assert "Upload one or more images" in _texts(at)
 
-    at.selectbox(key="source").set_value("random noise").run()
-    at.radio(key="family").set_value("ImageNet nets (224 px)").run()
+    at.selectbox(key="source").set_value("noise").run()
+    at.radio(key="family").set_value("imagenet").run()
     assert not at.exception
     assert "Plain-34" in at.info[0].value and "ResNet-34" in at.info[0].value
 
@@ -160,7 +160,7 @@ def test_degradation_page_reads_the_run_store(tiny_runs, monkeypatch):
     assert not at.exception, at.exception
     options = at.selectbox(key="runset").options
     assert any(o.startswith("tiny: shapes, fast preset, 2 epochs (trained here)") for o in options)
-    at.selectbox(key="runset").set_value(next(o for o in options if o.startswith("tiny"))).run()
+    at.selectbox(key="runset").set_value("local:tiny").run()
     text = _texts(at)
     rs = next(s for s in run_sets() if s.tag == "tiny")
     p20 = 100 * rs.runs["plain20"].final()["train_error"]
@@ -211,7 +211,8 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/degradation.py").run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="runset").value.startswith("fast12: CIFAR-10")
+    assert at.selectbox(key="runset").value == "shipped:fast12"
+    assert at.selectbox(key="runset").options[0].startswith("fast12: CIFAR-10")
     assert (at.selectbox(key="shallow").value, at.selectbox(key="deep").value) == (20, 56)
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     final = {t["name"]: t["y"][-1] for t in fig["data"]}
@@ -347,10 +348,10 @@ def test_gradient_flow_batch_sources_offline_and_uploads():
     at.switch_page("pages/gradient_flow.py").run()
     at.toggle(key="sweep").set_value(False).run()
     at.select_slider(key="depth").set_value(20).run()
-    at.selectbox(key="source").set_value("CIFAR-10 test images").run()
+    at.selectbox(key="source").set_value("cifar10").run()
     assert not at.exception
     assert any("CIFAR-10 is not available" in w.value and "imagefolder:PATH" in w.value for w in at.warning)
-    at.selectbox(key="source").set_value("my own images").run()
+    at.selectbox(key="source").set_value("images").run()
     rng = np.random.default_rng(0)
     at.file_uploader(key="images").upload("a.png", _png(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)),
                                           "image/png").run()
@@ -385,7 +386,7 @@ def test_degradation_shows_shipped_twins_at_one_depth(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/degradation.py").run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="runset").value.startswith("fast12: CIFAR-10 (JPEG copy)")
+    assert at.selectbox(key="runset").options[0].startswith("fast12: CIFAR-10 (JPEG copy)")
     text = _texts(at)
     assert "After 12 epochs, ResNet-20 has 12.9 % training error and Plain-20 16.3 %" in text
     assert "one depth only" in text and "Mean std of the 3x3 layer responses" in text

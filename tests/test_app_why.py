@@ -194,3 +194,34 @@ def test_landscape_job_failure_is_reported_not_raised():
     assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "/no/such/folder" in warnings
+
+
+def test_home_lesson_links_carry_the_settings():
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    links = {p.proto.label: p.proto for p in at.get("page_link")}
+    lesson = links["Gradient flow at 110 layers"]
+    assert lesson.page == "gradient_flow" and lesson.query_string == "depth=110"
+    assert "Balduzzi et al. 2017: shattered gradients at 110 layers" in links
+
+
+def test_a_shared_link_sets_the_gradient_flow_page():
+    """The URL's query parameters set the widgets (bind="query-params"); invalid values are ignored."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.switch_page("pages/gradient_flow.py")
+    at.query_params.update({"depth": "20", "bn": "false", "sweep": "false", "batch": "7"})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.select_slider(key="depth").value == 20 and at.toggle(key="bn").value is False
+    assert at.select_slider(key="batch").value == 64  # 7 is not an option: the default stays
+    assert at.info[0].value.startswith("The first conv layer of Plain-20 receives")
+    assert "shrinks towards the input" in at.info[0].value  # no BatchNorm, as the link says
+
+
+def test_a_shared_link_opens_the_shattered_tab_settings():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.switch_page("pages/why_it_works.py")
+    at.query_params.update({"tab": "Shattered gradients", "sh_depth": "20", "sh_n": "64"})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.select_slider(key="sh_depth").value == 20 and at.select_slider(key="sh_n").value == 64
+    assert "At 20 layers, gradients at neighbouring points of the line correlate" in _texts(at)

@@ -56,7 +56,8 @@ def boot() -> None:
             threading.Thread(target=_warm_stats, name="model-stats", daemon=True).start()
         from .. import story
 
-        threading.Thread(target=story.warm, name="home-story", daemon=True).start()
+        # not a daemon: a process that exits while it is inside torch would abort ("terminate called ...")
+        threading.Thread(target=story.warm, name="home-story", daemon=False).start()
         _booted = True
 
 
