@@ -3,6 +3,7 @@
 import streamlit as st
 
 from resnet_viz.app.common import boot, sidebar
+from resnet_viz.app.figures import lesson_pack_button, start_page
 
 st.set_page_config(page_title="resnet-viz: why skip connections work", page_icon=":material/hub:",
                    layout="wide")
@@ -20,4 +21,7 @@ pages = [
 ]
 page = st.navigation(pages)
 sidebar()
+start_page()
 page.run()
+with st.sidebar:
+    lesson_pack_button()  # every figure the page just drew, as one zip

@@ -5,6 +5,7 @@ import streamlit as st
 import torch
 
 from resnet_viz.app.common import friendly_errors, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.models import build_model, count_params
 from resnet_viz.plots import block_dot, count, params_vs_depth
 from resnet_viz.stats import model_stats
@@ -114,7 +115,7 @@ st.dataframe(
 )
 fam = "cifar" if "cifar" in families or not families else families[0]
 if fam in ("cifar", "imagenet"):
-    st.plotly_chart(params_vs_depth(rows, family=fam), width="stretch", key="params_plot")
+    show_figure(params_vs_depth(rows, family=fam), width="stretch", key="params_plot")
     pairs = [r for r in rows if r["family"] == fam and r["skip"]]
     same = all(count_params(r["name"]) == count_params(r["twin"]) for r in pairs)
     st.caption(f"{fam} family: the ResNet and plain curves "

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.app.inputs import loaded_pair, model_input
 from resnet_viz.app.widgets import image_and_pair
 from resnet_viz.plots import _label, anatomy_lines, feature_grid, skip_color
@@ -24,7 +25,7 @@ if image is not None:
             results = {lm.meta.arch: (lm, *block_anatomy(lm.model, x, keep=True)) for lm in models}
 
         records = {arch: recs for arch, (_, recs, _) in results.items()}
-        st.plotly_chart(anatomy_lines(records, "residual_ratio", ytitle="||F(x)|| / ||x||  (log)", log=True),
+        show_figure(anatomy_lines(records, "residual_ratio", ytitle="||F(x)|| / ||x||  (log)", log=True),
                         width="stretch", key="ratio")
         sentences = []
         for arch, recs in records.items():
@@ -44,7 +45,7 @@ if image is not None:
                     f"output is {med:.2f}x the size of the block's input (median).")
         takeaway(" ".join(sentences))
 
-        st.plotly_chart(anatomy_lines(records, "cosine", ytitle="cosine(x, H(x))"), width="stretch", key="cosine")
+        show_figure(anatomy_lines(records, "cosine", ytitle="cosine(x, H(x))"), width="stretch", key="cosine")
         cos = {arch: statistics.median([r.cosine for r in recs if r.cosine is not None] or [float("nan")])
                for arch, recs in records.items()}
         takeaway("Median cosine similarity between a block's input and its output: "
@@ -78,7 +79,7 @@ if image is not None:
                                zrange=(float(maps.min()), float(maps.max())))
             for ann, label in zip(fig.layout.annotations, [first, "F(x)", "H(x)"]):
                 ann.text = label
-            st.plotly_chart(fig, width="stretch", key=f"three-{arch}")
+            show_figure(fig, width="stretch", key=f"three-{arch}")
 
         st.page_link("pages/architectures.py", label="Basic vs bottleneck blocks, shortcut options A/B/C and where the "
                      "ReLU sits, with parameter counts from the real modules: the Architectures page",

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, get_model, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.app.inputs import png_bytes, seen_image
 from resnet_viz.app.widgets import image_and_pair
 from resnet_viz.attribution import METHOD_NAMES, METHODS, default_layer, explain, normalise, overlay_image
@@ -59,7 +60,7 @@ with friendly_errors("Classifying"):
             return classify(_lm, _decoded(png), top=5)
 
     preds = {lm.meta.arch: cached_classify(k, img_png, lm) for k, lm in zip(keys, models)}
-    st.plotly_chart(top_classes(preds), width="stretch", key="top5")
+    show_figure(top_classes(preds), width="stretch", key="top5")
     seen = {lm.meta.arch: seen_image(lm, lm.transforms()(image).unsqueeze(0)) for lm in models}
     s1, s2 = st.columns([1, 3])
     first = models[0]
@@ -115,7 +116,7 @@ with friendly_errors("Explaining"):
                           title=f"{_label(arch)}: {METHOD_NAMES[method]} for '{label}'")
             fig.update_traces(colorscale=colorscale, selector=dict(type="heatmap"))
             fig.update_layout(title_font_color=skip_color(lm.info.skip))
-            st.plotly_chart(fig, width="stretch", key=f"ov-{arch}")
+            show_figure(fig, width="stretch", key=f"ov-{arch}")
             big = max(1, 224 // seen[arch].shape[0])
             img_big = np.kron(seen[arch], np.ones((big, big, 1), dtype=np.uint8))
             from PIL import Image

@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.degradation import (
     common_epoch_errors,
     describe_degradation,
@@ -28,7 +29,7 @@ def show_set(rs, shallow: int, deep: int) -> None:
     depths = tuple(sorted({shallow, deep}))
     names = [f"{k}{d}" for k in ("plain", "resnet") for d in depths]
     curves = {n: rs.runs[n].metrics("epoch") for n in names if n in rs.runs}
-    st.plotly_chart(training_curves(curves, depths), width="stretch", key=f"curves-{rs.tag}")
+    show_figure(training_curves(curves, depths), width="stretch", key=f"curves-{rs.tag}")
     epoch, at_epoch = common_epoch_errors({n: rs.runs[n] for n in names if n in rs.runs})
     takeaway(describe_degradation(at_epoch, shallow, deep, epoch) if shallow != deep
              else describe_one_depth(at_epoch, shallow, epoch))
@@ -115,7 +116,7 @@ if labels:
         else:
             missing.append(_label(n))
     if responses:
-        st.plotly_chart(responses_figure(responses), width="stretch", key="responses")
+        show_figure(responses_figure(responses), width="stretch", key="responses")
         takeaway(describe_responses(responses))
     if missing:
         st.caption(f"Not yet for {', '.join(missing)}: still training or no checkpoint.")

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.app.inputs import loaded_pair, model_input, seen_image
 from resnet_viz.app.widgets import image_and_pair
 from resnet_viz.plots import _label, feature_grid, overlay, skip_color, stage_strip
@@ -52,7 +53,7 @@ with friendly_errors("Loading the networks"):
     for col, (arch, (a, channels, _)) in zip(cols, grids.items()):
         lm = results[arch][0]
         with col:
-            st.plotly_chart(feature_grid(a, channels, title=f"{_label(arch)}: {layer} ({lm.meta.source})",
+            show_figure(feature_grid(a, channels, title=f"{_label(arch)}: {layer} ({lm.meta.source})",
                                          color=skip_color(lm.info.skip),
                                          zrange=(zmin, zmax) if shared else None), width="stretch",
                             key=f"grid-{arch}")
@@ -74,7 +75,7 @@ with friendly_errors("Loading the networks"):
     first_acts = next(iter(results.values()))[1]
     first_name = "relu" if "relu" in first_acts else stages[0]
     f_map, l_map = first_acts[first_name], first_acts[stages[-1]]
-    st.plotly_chart(stage_strip(strips), width="stretch", key="strip")
+    show_figure(stage_strip(strips), width="stretch", key="strip")
     takeaway(f"From the stem to the last stage the maps shrink from {f_map.shape[1]}x{f_map.shape[2]} to "
              f"{l_map.shape[1]}x{l_map.shape[2]} positions while the channels grow from {f_map.shape[0]} to "
              f"{l_map.shape[0]}: each position of a late map summarises a larger part of the image with more "
@@ -88,7 +89,7 @@ with friendly_errors("Loading the networks"):
     for col, (arch, (a, _, _)) in zip(cols, grids.items()):
         lm = results[arch][0]
         with col:
-            st.plotly_chart(overlay(seen_image(lm, x), a[ch], opacity=opacity,
+            show_figure(overlay(seen_image(lm, x), a[ch], opacity=opacity,
                                     title=f"{_label(arch)} {layer} channel {ch}"),
                             width="stretch", key=f"ov-{arch}")
 

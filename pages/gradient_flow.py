@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.data import SUPPORTED_TYPES, ImageError, load_image
 from resnet_viz.plots import _label, block_gradients, depth_sweep, gradient_heatmaps, layer_gradients
 from resnet_viz.probes.gradients import describe_sweep, describe_twins, fmt_ratio, sweep_table
@@ -73,7 +74,7 @@ with friendly_errors("Computing the gradients"):
 
 if flows:
     plain, res = flows[names[0]], flows[names[1]]
-    st.plotly_chart(layer_gradients(flows), width="stretch", key="layer_plot")
+    show_figure(layer_gradients(flows), width="stretch", key="layer_plot")
     takeaway(describe_twins(plain, res))
 
     with st.expander("How to read this figure"):
@@ -89,7 +90,7 @@ if flows:
             f"statistics (train mode), as during training.")
 
     st.subheader("The backward signal that the skip connection carries")
-    st.plotly_chart(block_gradients(flows), width="stretch", key="block_plot")
+    show_figure(block_gradients(flows), width="stretch", key="block_plot")
     pb, rb = plain.blocks, res.blocks
     if pb and rb and pb[-1].grad_norm > 0 and rb[-1].grad_norm > 0:
         cp, cr = pb[0].grad_norm / pb[-1].grad_norm, rb[0].grad_norm / rb[-1].grad_norm
@@ -117,7 +118,7 @@ if cifar:
         with friendly_errors("Computing the depth sweep"):
             with st.spinner("Measuring 5 depths x 2 twins x 3 initialisations..."):
                 rows = sweep(norm, init, source if source != "images" else "noise", seeds)
-            st.plotly_chart(depth_sweep(rows), width="stretch", key="sweep_plot")
+            show_figure(depth_sweep(rows), width="stretch", key="sweep_plot")
             st.dataframe(pd.DataFrame(sweep_table(rows)), hide_index=True, width="stretch",
                          column_config={"plain ratio": st.column_config.NumberColumn(format="%.3g"),
                                         "ResNet ratio": st.column_config.NumberColumn(format="%.3g")})
@@ -139,7 +140,7 @@ if cifar:
         rs = logged[mode.removeprefix("training run ")]
         trajs = {n: logged_gradients(rs.runs[n]) for n in names}
         if all(t["norms"] for t in trajs.values()):
-            st.plotly_chart(gradient_heatmaps(trajs), width="stretch", key="heatmap_run")
+            show_figure(gradient_heatmaps(trajs), width="stretch", key="heatmap_run")
             first = {n: sum(t["norms"][0]) / len(t["norms"][0]) for n, t in trajs.items()}
             last = {n: sum(t["norms"][-1]) / len(t["norms"][-1]) for n, t in trajs.items()}
             takeaway(" ".join(
@@ -170,7 +171,7 @@ if cifar:
 
             with friendly_errors("Training"):
                 trajs = trajectories(*key)
-                st.plotly_chart(gradient_heatmaps(trajs), width="stretch", key="heatmap")
+                show_figure(gradient_heatmaps(trajs), width="stretch", key="heatmap")
                 lp, lr_ = trajs[names[0]]["loss"], trajs[names[1]]["loss"]
                 takeaway(f"After {len(lp)} steps the training loss of {_label(names[0])} went from {lp[0]:.3g} to "
                          f"{lp[-1]:.3g}, that of {_label(names[1])} from {lr_[0]:.3g} to {lr_[-1]:.3g}.")

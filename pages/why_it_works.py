@@ -4,6 +4,7 @@ gradients, loss landscape)."""
 import streamlit as st
 
 from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.figures import show_figure
 from resnet_viz.plots import _label, lesion_blocks, lesion_curve
 from resnet_viz.probes.lesion import LesionResult, describe_lesions
 from resnet_viz.why import data_for, run_lesion, store, stored, twin_pairs
@@ -71,15 +72,15 @@ with tab_lesion:
                 st.caption(f"Each net is evaluated once per removable block on {n} class-balanced test images "
                            "(about a minute for the 56-layer twins on a laptop CPU).")
         if results:
-            st.plotly_chart(lesion_blocks(results), width="stretch", key="lesion_plot")
+            show_figure(lesion_blocks(results), width="stretch", key="lesion_plot")
             plain = next((r for n, r in results.items() if n.startswith("plain")), None)
             res = next((r for n, r in results.items() if n.startswith("resnet")), None)
             takeaway(describe_lesions(plain, res))
             if any(r.random for r in results.values()):
-                st.plotly_chart(lesion_curve(results, "k", xtitle="number of blocks removed at random (not the "
+                show_figure(lesion_curve(results, "k", xtitle="number of blocks removed at random (not the "
                                              "downsampling ones)"), width="stretch", key="lesion_k")
             if any(r.reorder for r in results.values()):
-                st.plotly_chart(lesion_curve(results, "swaps", xtitle="pairs of same-stage blocks swapped"),
+                show_figure(lesion_curve(results, "swaps", xtitle="pairs of same-stage blocks swapped"),
                                 width="stretch", key="lesion_swaps")
             first = next(iter(results.values()))
             st.caption(f"Measured on {first.n_images} class-balanced test images of "
@@ -160,15 +161,15 @@ with tab_shatter:
             with st.spinner(f"Input gradients of both nets at {n} points (or waiting for a free compute slot)..."):
                 got = shattered_lines(models, seed, n, (end_a, end_b))
             lines = got["lines"]
-            st.plotly_chart(line_gradient_curves(lines), width="stretch", key="sh_curves")
+            show_figure(line_gradient_curves(lines), width="stretch", key="sh_curves")
             study = shipped_study("shattered-init")
-            st.plotly_chart(autocorrelation(lines, study["rows"] if study and when != "trained" else None),
+            show_figure(autocorrelation(lines, study["rows"] if study and when != "trained" else None),
                             width="stretch", key="sh_corr")
             takeaway(describe_shattering(got["rows"]))
     st.subheader("Against depth, at initialisation")
     study = shipped_study("shattered-init")
     if study:
-        st.plotly_chart(shattering_vs_depth(study["rows"]), width="stretch", key="sh_depth_plot")
+        show_figure(shattering_vs_depth(study["rows"]), width="stretch", key="sh_depth_plot")
         takeaway(describe_shattering(study["rows"]))
         prov = study.get("provenance", {})
         st.caption(f"Shipped with the app: `{prov.get('command', '?')}` ({prov.get('date', '?')}).")
@@ -275,7 +276,7 @@ with tab_land:
                     if land[n].dims == 2 and land[n].steps >= 21:
                         store(r, "landscape", land[n].to_json())  # keep it beside a local run
         if land:
-            st.plotly_chart(landscape_figure(land, view="surface" if view == "3-D surface" else "contour"),
+            show_figure(landscape_figure(land, view="surface" if view == "3-D surface" else "contour"),
                             width="stretch", key="land_plot")
             lp = next((r for n, r in land.items() if n.startswith("plain")), None)
             lr = next((r for n, r in land.items() if n.startswith("resnet")), None)

@@ -225,3 +225,21 @@ def test_a_shared_link_opens_the_shattered_tab_settings():
     assert not at.exception, at.exception
     assert at.select_slider(key="sh_depth").value == 20 and at.select_slider(key="sh_n").value == 64
     assert "At 20 layers, gradients at neighbouring points of the line correlate" in _texts(at)
+
+
+def test_presenter_mode_enlarges_figures_and_every_figure_has_exports():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.switch_page("pages/gradient_flow.py")
+    at.query_params.update({"depth": "20", "sweep": "false"})
+    at.run()
+    normal = json.loads(at.get("plotly_chart")[0].proto.spec)
+    labels = [b.proto.label for b in at.get("download_button")]
+    n_figs = len(at.get("plotly_chart"))
+    assert labels.count("Interactive HTML") == n_figs and labels.count("Data (CSV)") == n_figs
+    assert f"Download lesson pack ({n_figs} figures)" in labels
+    at.toggle(key="presenter").set_value(True).run()
+    assert not at.exception, at.exception
+    big = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert big["layout"]["font"]["size"] > normal["layout"]["font"]["size"]
+    assert big["data"][0]["line"]["width"] > normal["data"][0]["line"]["width"]
+    assert big["data"][0]["line"]["color"] == normal["data"][0]["line"]["color"]  # same two colours

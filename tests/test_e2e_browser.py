@@ -13,7 +13,8 @@ from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
 # The first visit is a direct link to a page on a fresh server (a link a teacher shares).
 PAGES = {"gradient_flow": "gradient_flow", "home": "", "architectures": "architectures",
          "classify_explain": "classify_explain",
-         "degradation": "degradation", "feature_maps": "feature_maps", "block_anatomy": "block_anatomy"}
+         "degradation": "degradation", "feature_maps": "feature_maps", "block_anatomy": "block_anatomy",
+         "why_it_works": "why_it_works"}
 
 pytestmark = pytest.mark.browser
 
@@ -81,5 +82,14 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
                                timeout=180_000)
         wait_ready(page, 180_000)
         assert page.locator("[data-testid='stException']").count() == 0
+        assert "depth=44" in page.url  # the address now reproduces the figure (bind="query-params")
         page.screenshot(path=str(out / "page-gradient_flow-44.png"), full_page=True)
+
+        # a shared lesson link opens the shattered-gradients tab with its settings
+        page.goto(f"{url}/why_it_works?tab=Shattered+gradients&sh_depth=20&sh_n=64")
+        wait_ready(page, 180_000)
+        alerts = " ".join(a.inner_text() for a in page.locator("[data-testid='stAlert']").all())
+        assert "At 20 layers, gradients at neighbouring points of the line correlate" in alerts
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=str(out / "page-why_it_works-shattered.png"), full_page=True)
         page.close()

@@ -88,8 +88,35 @@ def get_model(arch: str, weights: str | None = None):
         return load_model(arch, weights)
 
 
+PRESENTER_CSS = """
+<style>
+  /* presenter mode: readable from the back of a classroom on a 1280x720 projector */
+  html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
+  [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+  h1 { font-size: 2.6rem !important; }
+  [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; max-width: 100%; }
+  /* controls stay reachable in the sidebar's "Show controls" switch; the figures get the space */
+  .stMain [data-testid="stElementContainer"]:has([data-testid="stWidgetLabel"]),
+  .stMain [data-testid="stPopover"], .stMain [data-testid="stExpander"],
+  .stMain [data-testid="stCaptionContainer"] { display: none; }
+</style>
+"""
+
+
+def presenter() -> bool:
+    """Whether this session is in presenter mode (sidebar toggle, also ``?presenter=true`` in a link)."""
+    return bool(st.session_state.get("presenter", False))
+
+
 def sidebar() -> None:
     with st.sidebar:
+        st.toggle("Presenter mode", key="presenter", bind="query-params",
+                  help="Large fonts, thick lines, controls hidden: for a projector. The plain/ResNet colours stay "
+                       "the same colour-blind-safe pair.")
+        if presenter():
+            show = st.toggle("Show controls", key="presenter_controls", value=False)
+            st.markdown(PRESENTER_CSS if not show else PRESENTER_CSS.split("/* controls")[0] + "</style>",
+                        unsafe_allow_html=True)
         st.markdown(
             f"<span style='color:{PLAIN_COLOR};font-weight:700'>&#9632; plain (no skip)</span> &nbsp; "
             f"<span style='color:{RESNET_COLOR};font-weight:700'>&#9632; ResNet (skip)</span>",

@@ -346,8 +346,9 @@ def describe_lesions(plain: LesionResult | None, res: LesionResult | None, n_cla
                     f"A removal costs the ResNet {sp['median_rise'] / max(sr['median_rise'], 0.001):.0f}x fewer "
                     f"points than its plain twin (median {_pts(sr['median_rise'])} vs {_pts(sp['median_rise'])}); "
                     f"the plain net ends at a median {_pts(sp['intact'] + sp['median_rise'])} % error (chance is "
-                    f"{_pts(chance)} %): every path through it goes through every block, while the ResNet's "
-                    "skip connections leave most of its paths intact.")
+                    f"{_pts(chance)} %): its only path goes through every block, while a ResNet with "
+                    f"{len(res.blocks)} blocks has 2^{len(res.blocks)} paths and the half that skip the removed block "
+                    "still work.")
             else:
                 parts.append("Here a removal hurts the two nets about equally: the ensemble effect does not show in "
                              "these numbers.")
