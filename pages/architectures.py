@@ -26,10 +26,11 @@ SHORTCUT_HELP = ("Where a block changes the shape, x cannot be added as it is. A
                  "(torchvision's ImageNet ResNets). C: a 1x1 convolution on every block.")
 
 c1, c2, c3 = st.columns([2, 2, 1])
-block_kind = c1.selectbox("Block", list(BLOCKS), key="block")
-position = c2.selectbox("Which block", list(POSITIONS), key="position")
+block_kind = c1.selectbox("Block", list(BLOCKS), key="block", bind="query-params")
+position = c2.selectbox("Which block", list(POSITIONS), key="position", bind="query-params")
 is_cifar = block_kind.startswith("CIFAR")
-shortcut = c3.radio("Shortcut option", ["A", "B", "C"], key="shortcut", horizontal=True, help=SHORTCUT_HELP,
+shortcut = c3.radio("Shortcut option", ["A", "B", "C"], key="shortcut", bind="query-params", horizontal=True,
+                    help=SHORTCUT_HELP,
                     disabled=not is_cifar, index=0 if is_cifar else 1)
 if not is_cifar:
     shortcut = "B"  # torchvision's choice

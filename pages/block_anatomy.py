@@ -55,7 +55,7 @@ if image is not None:
         st.subheader("The three tensors of one block")
         names = [r.name for r in next(iter(records.values()))]
         b1, b2 = st.columns([1, 1])
-        block = b1.selectbox("Block", names, index=min(1, len(names) - 1), key="ba_block")
+        block = b1.selectbox("Block", names, index=min(1, len(names) - 1), key="ba_block", bind="query-params")
         for arch, (lm, _, tensors) in results.items():
             t = tensors[block]
             channels = t["h"].shape[1]

@@ -75,24 +75,25 @@ if not classified:
 
 st.subheader("Which pixels mattered")
 e1, e2, e3, e4 = st.columns([1.2, 1.2, 1.4, 1])
-method = e1.selectbox("Method", list(METHODS), format_func=METHOD_NAMES.get, key="ce_method")
+method = e1.selectbox("Method", list(METHODS), format_func=METHOD_NAMES.get, key="ce_method", bind="query-params")
 blocks = [n for n, _ in residual_blocks(models[0].model)]
 stages = sorted({b.split(".")[0] for b in blocks})
 layer_options = blocks + [s for s in stages if s not in blocks]
 layer = e2.selectbox("Layer (Grad-CAM)", layer_options, index=len(blocks) - 1 if blocks else 0, key="ce_layer",
+                     bind="query-params",
                      disabled="gradcam" not in method, help="Default: the last residual block, as in the paper.")
 top = next(iter(preds.values()))
 cats = models[0].meta.categories or [str(i) for i in range(models[0].meta.num_classes)]
 target_choice = e3.selectbox("Explain the class", ["the predicted class"] + [t["label"] for t in top] +
-                             ["another class..."], key="ce_target")
+                             ["another class..."], key="ce_target", bind="query-params")
 if target_choice == "another class...":
-    target = cats.index(e3.selectbox("Class", cats, key="ce_target_any"))
+    target = cats.index(e3.selectbox("Class", cats, key="ce_target_any", bind="query-params"))
 elif target_choice == "the predicted class":
     target = None  # each network explains its own top class
 else:  # the index, not the name: names can repeat across case ("cardigan", "Cardigan")
     target = next(t["index"] for t in top if t["label"] == target_choice)
-opacity = e4.slider("Opacity", 0.0, 1.0, 0.5, 0.05, key="ce_opacity")
-colorscale = e4.selectbox("Colours", ["Inferno", "Viridis", "Jet", "Greys"], key="ce_colors")
+opacity = e4.slider("Opacity", 0.0, 1.0, 0.5, 0.05, key="ce_opacity", bind="query-params")
+colorscale = e4.selectbox("Colours", ["Inferno", "Viridis", "Jet", "Greys"], key="ce_colors", bind="query-params")
 
 with friendly_errors("Explaining"):
     @st.cache_data(max_entries=256, show_spinner=False)

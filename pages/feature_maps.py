@@ -22,11 +22,11 @@ with friendly_errors("Loading the networks"):
     options = [f"{s} (stage output)" for s in stages] + blocks
     default = blocks[len(blocks) // 3] if blocks else options[0]
     d1, d2, d3, d4 = st.columns([1.4, 1, 1, 1])
-    layer_label = d1.selectbox("Layer", options, index=options.index(default), key="fm_layer")
+    layer_label = d1.selectbox("Layer", options, index=options.index(default), key="fm_layer", bind="query-params")
     layer = layer_label.split(" ")[0]
-    k = d2.select_slider("Channels shown", [4, 8, 12, 16, 32], value=8, key="fm_k")
-    rank = d3.radio("Which channels", ["most active", "choose"], key="fm_rank")
-    shared = d4.toggle("Shared colour scale", value=True, key="fm_shared",
+    k = d2.select_slider("Channels shown", [4, 8, 12, 16, 32], value=8, key="fm_k", bind="query-params")
+    rank = d3.radio("Which channels", ["most active", "choose"], key="fm_rank", bind="query-params")
+    shared = d4.toggle("Shared colour scale", value=True, key="fm_shared", bind="query-params",
                        help="One colour scale for both nets, so their magnitudes compare directly.")
     if image is None:
         st.stop()  # the picker has said what is wrong with the file; the settings above are kept
@@ -83,8 +83,8 @@ with friendly_errors("Loading the networks"):
 
     st.subheader("One channel, large, on the image")
     ch_options = sorted({c for _, channels, _ in grids.values() for c in channels})
-    ch = st.selectbox("Channel", ch_options, key="fm_detail")
-    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="fm_opacity")
+    ch = st.selectbox("Channel", ch_options, key="fm_detail", bind="query-params")
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="fm_opacity", bind="query-params")
     cols = st.columns(len(grids))
     for col, (arch, (a, _, _)) in zip(cols, grids.items()):
         lm = results[arch][0]

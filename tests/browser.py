@@ -31,9 +31,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class AppURL(str):
+    """The base URL of a running app; ``.pid`` is the server process."""
+
+    pid: int
+
+
 @contextlib.contextmanager
 def running_app(env: dict | None = None, timeout: float = 90.0):
-    """``streamlit run app.py`` on a free loopback port; yields the base URL; stops it afterwards."""
+    """``streamlit run app.py`` on a free loopback port; yields the base URL (an ``AppURL``, with the
+    server's ``pid``); stops it afterwards."""
     port = free_port()
     log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w") if (ROOT / "test-artifacts").is_dir() \
         else subprocess.DEVNULL
@@ -41,7 +48,8 @@ def running_app(env: dict | None = None, timeout: float = 90.0):
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = AppURL(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -6,6 +6,8 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
@@ -36,6 +38,9 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
     out = ROOT / "test-artifacts"
     out.mkdir(exist_ok=True)
     env = {"RESNET_VIZ_CACHE": str(tmp_path / "cache")}
+    docs = ROOT / os.environ["RESNET_VIZ_SCREENSHOTS"] if os.environ.get("RESNET_VIZ_SCREENSHOTS") else None
+    if docs:
+        docs.mkdir(parents=True, exist_ok=True)
     with running_app(env) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         for name, path in PAGES.items():
@@ -46,6 +51,8 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
             nav = [t.inner_text() for t in page.locator("[data-testid='stSidebarNavLink']").all()]
             assert any("Home" in t for t in nav) and any("Gradient flow" in t for t in nav), nav
             page.screenshot(path=str(out / f"page-{name}.png"), full_page=True)
+            if docs:  # README screenshots: RESNET_VIZ_SCREENSHOTS=docs/screenshots python -m pytest -m browser
+                page.screenshot(path=str(docs / f"{name}.png"))
 
         # interact: switch the block and the shortcut option on the Architectures page
         page.goto(f"{url}/architectures")

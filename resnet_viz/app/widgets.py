@@ -14,9 +14,10 @@ UNTRAINED = "untrained (random initialisation)"
 
 def image_picker(key: str) -> tuple[Image.Image | None, str]:
     """Sample gallery, upload or camera; returns (RGB image or None, a caption). Bad files get a message."""
-    source = st.radio("Image", ["sample", "upload", "camera"], horizontal=True, key=f"{key}_source")
+    source = st.radio("Image", ["sample", "upload", "camera"], horizontal=True, key=f"{key}_source",
+                      bind="query-params")
     if source == "sample":
-        name = st.selectbox("Sample", sample_names(), key=f"{key}_sample")
+        name = st.selectbox("Sample", sample_names(), key=f"{key}_sample", bind="query-params")
         return load_sample(name), name
     f = (st.file_uploader("Upload an image", type=SUPPORTED_TYPES, key=f"{key}_upload") if source == "upload"
          else st.camera_input("Take a picture", key=f"{key}_camera"))
@@ -77,7 +78,7 @@ def image_and_pair(key: str):
 
 def model_pair_picker(key: str) -> tuple[tuple[str, str], ...]:
     pairs = model_pairs()
-    label = st.selectbox("Networks", list(pairs), key=f"{key}_pair")
+    label = st.selectbox("Networks", list(pairs), key=f"{key}_pair", bind="query-params")
     missing = missing_imagenet()
     if missing:
         from ..env import hub_checkpoint_dir
