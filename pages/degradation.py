@@ -29,7 +29,8 @@ def show_set(rs, shallow: int, deep: int) -> None:
     depths = tuple(sorted({shallow, deep}))
     names = [f"{k}{d}" for k in ("plain", "resnet") for d in depths]
     curves = {n: rs.runs[n].metrics("epoch") for n in names if n in rs.runs}
-    show_figure(training_curves(curves, depths), width="stretch", key=f"curves-{rs.tag}")
+    metrics = [{"model": n, **{k: v for k, v in r.items() if k != "kind"}} for n, rows in curves.items() for r in rows]
+    show_figure(training_curves(curves, depths), width="stretch", key=f"curves-{rs.tag}", rows=metrics)
     epoch, at_epoch = common_epoch_errors({n: rs.runs[n] for n in names if n in rs.runs})
     takeaway(describe_degradation(at_epoch, shallow, deep, epoch) if shallow != deep
              else describe_one_depth(at_epoch, shallow, epoch))

@@ -16,6 +16,13 @@ URL = dict(bind="query-params")  # the settings are in the page's URL: a link re
 tab_lesion, tab_shatter, tab_land = st.tabs(["Lesion study", "Shattered gradients", "Loss landscape"], key="tab", **URL)
 
 
+
+
+def no_twins() -> None:
+    st.info("No trained twins yet: the shipped runs are missing from assets/runs. Train a set on the "
+            "Degradation page (or `bash scripts/train_shipped_runs.sh cifar10`).", icon=":material/info:")
+
+
 # ----------------------------------------------------------------------------- lesion study
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -35,11 +42,10 @@ def lesion_now(run_path: str, mtime: float, data: str, n: int, draws: int, _bar=
 with tab_lesion:
     st.markdown("**Delete one block of a trained network. Does it still work?** (Veit et al. 2016)")
     if not pairs:
-        st.info("No trained twins yet: the shipped runs are missing from assets/runs. Train a set on the "
-                "Degradation page (or `bash scripts/train_shipped_runs.sh cifar10`).", icon=":material/info:")
+        no_twins()
     else:
         c1, c2 = st.columns([3, 2])
-        pair = pairs[c1.selectbox("Trained twins", list(pairs), key="lesion_pair")]
+        pair = pairs[c1.selectbox("Trained twins", list(pairs), key="lesion_pair", **URL)]
         shipped = {n: stored(r, "lesion") for n, r in pair.runs.items()}
         have_stored = all(shipped.values())
         modes = (["stored results"] if have_stored else []) + ["compute now"]
@@ -143,7 +149,7 @@ with tab_shatter:
     when = s1.radio("Weights", ["at initialisation", "trained"], key="sh_weights", **URL,
                     disabled=not pairs, help="Trained: the twins of a finished training run (shipped or yours).")
     if when == "trained" and pairs:
-        tp = pairs[s2.selectbox("Trained twins", list(pairs), key="sh_pair")]
+        tp = pairs[s2.selectbox("Trained twins", list(pairs), key="sh_pair", **URL)]
         models = tuple((n, str(r.checkpoint)) for n, r in tp.runs.items())
         seed = 0
     else:
@@ -217,11 +223,10 @@ with tab_land:
 
     st.markdown("**What does the loss look like around the trained weights?** (Li et al. 2018)")
     if not pairs:
-        st.info("No trained twins yet: the shipped runs are missing from assets/runs. Train a set on the "
-                "Degradation page (or `bash scripts/train_shipped_runs.sh cifar10`).", icon=":material/info:")
+        no_twins()
     else:
         l1, l2, l3 = st.columns([3, 1.4, 1])
-        lpair = pairs[l1.selectbox("Trained twins", list(pairs), key="land_pair")]
+        lpair = pairs[l1.selectbox("Trained twins", list(pairs), key="land_pair", **URL)]
         have = all(stored(r, "landscape") for r in lpair.runs.values())
         lmode = l2.radio("Results", (["stored results"] if have else []) + ["compute now"], horizontal=True,
                          key="land_mode")
