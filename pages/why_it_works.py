@@ -1,21 +1,28 @@
 """Why it works: three experiments from the literature on trained twins (lesion study, shattered
-gradients, loss landscape)."""
+gradients, loss landscape). The long computations (lesion study, loss landscape) run as background jobs
+of the same CLI commands a teacher would run; only the open tab computes anything."""
+
+import hashlib
+import json
+from pathlib import Path
 
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.app.common import compute_slot, friendly_errors, header, network_available, takeaway
 from resnet_viz.app.figures import show_figure
+from resnet_viz.data import DataUnavailable, get_dataset
+from resnet_viz.jobs import probe_paths, probe_state, start_probe
 from resnet_viz.plots import _label, lesion_blocks, lesion_curve
 from resnet_viz.probes.lesion import LesionResult, describe_lesions
-from resnet_viz.why import data_for, run_lesion, store, stored, twin_pairs
+from resnet_viz.runs import read_json
+from resnet_viz.why import data_for, store, stored, twin_pairs
 
 header("Why it works", "Why do residual networks train so well? Three experiments that look inside trained twins.")
 
 pairs = {p.label(): p for p in twin_pairs()}
 URL = dict(bind="query-params")  # the settings are in the page's URL: a link reproduces the figure
 tab_lesion, tab_shatter, tab_land = st.tabs(["Lesion study", "Shattered gradients", "Loss landscape"], key="tab", **URL)
-
-
+FOLDER = "a folder on this server..."
 
 
 def no_twins() -> None:
@@ -23,23 +30,61 @@ def no_twins() -> None:
             "Degradation page (or `bash scripts/train_shipped_runs.sh cifar10`).", icon=":material/info:")
 
 
+def data_choice(col, pair, key: str, split: str) -> str | None:
+    """The data to measure on: the runs' own, torchvision's CIFAR-10, or a folder on the server with a
+    ``split``/ sub-folder of class folders (checked here, before any job starts)."""
+    options = list(dict.fromkeys([data_for(pair.resnet), "cifar10"])) + [FOLDER]
+    choice = col.selectbox("Data", options, key=key,
+                           help=f"The {split} images the measurement uses: they must have the classes the nets "
+                                "were trained on")
+    if choice == FOLDER:
+        folder = st.text_input(f"Folder with a {split}/ sub-folder of class folders", key=f"{key}_folder")
+        if not folder:
+            return None
+        if not (Path(folder).expanduser() / split).is_dir():
+            st.warning(f"`{folder}` has no `{split}/` sub-folder of class folders.", icon=":material/folder_off:")
+            return None
+        return f"imagefolder:{Path(folder).expanduser()}"
+    if choice == "cifar10":
+        try:
+            get_dataset("cifar10", split, download=False)
+        except DataUnavailable as e:
+            if not network_available():
+                st.warning(str(e), icon=":material/cloud_off:")
+                return None
+            st.caption("CIFAR-10 is not on this machine yet: the job downloads it first (170 MB).")
+    return choice
+
+
+def probe_key(kind: str, run, settings: tuple) -> str:
+    ident = f"{run.path.resolve()}|{run.checkpoint.stat().st_mtime}|{settings}"
+    return f"{kind}-{hashlib.sha1(ident.encode()).hexdigest()[:16]}"
+
+
+def probe_panel(kind: str, keys: dict[str, str]) -> bool:
+    """Live progress of the background jobs ``keys`` (model -> probe key); True when all have finished."""
+    states = {n: probe_state(k) for n, k in keys.items()}
+    live = any(s["state"] in ("running", "queued") for s in states.values())
+
+    @st.fragment(run_every=2.0 if live else None)
+    def panel():
+        now = {n: probe_state(k) for n, k in keys.items()}
+        for n, s in now.items():
+            if s["state"] in ("running", "queued"):
+                st.progress(min(1.0, s.get("done", 0) / max(1, s.get("total", 1))),
+                            text=f"{_label(n)}: {s.get('message', s['state'])}")
+            elif s["state"] == "failed":
+                st.warning(f"{kind} of {_label(n)}: {s.get('message')}", icon=":material/error:")
+        if live and not any(s["state"] in ("running", "queued") for s in now.values()):
+            st.rerun()  # the jobs just finished: redraw the page with the figures
+
+    panel()
+    return all(s["state"] == "finished" for s in states.values())
+
+
 # ----------------------------------------------------------------------------- lesion study
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def lesion_now(run_path: str, mtime: float, data: str, n: int, draws: int, _bar=None) -> dict:
-    from pathlib import Path
-
-    from resnet_viz.runs import Run
-
-    def progress(done: int, total: int) -> None:
-        if _bar is not None:
-            _bar.progress(done / total, text=f"{Path(run_path).name}: chunk {done} of {total}")
-
-    with compute_slot():
-        return run_lesion(Run(Path(run_path)), data, n, random_draws=draws, progress=progress).to_json()
-
-
-with tab_lesion:
+def lesion_tab() -> None:
     st.markdown("**Delete one block of a trained network. Does it still work?** (Veit et al. 2016)")
     if not pairs:
         no_twins()
@@ -56,38 +101,41 @@ with tab_lesion:
             results = {n: LesionResult.from_json(d) for n, d in shipped.items()}
         else:
             d1, d2, d3 = st.columns([2, 1, 1])
-            data = d1.text_input("Test data", value=data_for(pair.resnet), key="lesion_data",
-                                 help="cifar10 (torchvision's copy, downloaded when online) or imagefolder:PATH "
-                                      "with a test/ folder of the classes the nets were trained on")
+            data = data_choice(d1, pair, "lesion_data", "test")
             n = d2.select_slider("Test images", options=[100, 200, 500, 1000, 2000], value=500, key="lesion_n")
             draws = d3.select_slider("Random draws", options=[0, 1, 2, 3], value=0, key="lesion_draws",
                                      help="Also delete k = 1, 2, ... random blocks at once, this many random "
                                           "sets per k (slower)")
-            if st.button("Run the lesion study", key="lesion_run", type="primary"):
-                st.session_state["lesion_go"] = (pair.label(), data, n, draws)
-            if st.session_state.get("lesion_go") == (pair.label(), data, n, draws):
-                with friendly_errors("Lesion study"):
-                    bar = st.progress(0.0, text="waiting for a free compute slot...")
-                    for name, run in pair.runs.items():
-                        res = lesion_now(str(run.path), run.checkpoint.stat().st_mtime, data, n, draws, _bar=bar)
-                        results[name] = LesionResult.from_json(res)
-                        if n >= 1000 and not draws:
-                            store(run, "lesion", res)
-                    bar.empty()
-            else:
-                st.caption(f"Each net is evaluated once per removable block on {n} class-balanced test images "
-                           "(about a minute for the 56-layer twins on a laptop CPU).")
+            if data:
+                keys = {m: probe_key("lesion", r, (data, n, draws)) for m, r in pair.runs.items()}
+                st.caption(f"Each net is evaluated once per removable block on {n} class-balanced test images, in "
+                           "the background: you can leave the page and come back.")
+                if st.button("Run the lesion study", key="lesion_run", type="primary"):
+                    with friendly_errors("Lesion study"):
+                        for m, r in pair.runs.items():
+                            start_probe(keys[m], ["lesion", "--model", m, "--weights", str(r.checkpoint),
+                                                  f"--data={data}", "--limit", str(n), "--random-draws", str(draws)])
+                if probe_panel("Lesion study", keys):
+                    with friendly_errors("Lesion study"):
+                        for m, r in pair.runs.items():
+                            got = LesionResult.from_json(json.loads(probe_paths(keys[m])[0].read_text()))
+                            results[m] = got
+                            if data == data_for(r) and n >= 1000 and not draws and stored(r, "lesion") is None:
+                                store(r, "lesion", got.to_json())  # keep it beside a local run
+        n_classes = (read_json(pair.resnet.path / "model.json", {}) or {}).get("num_classes", 10)
         if results:
-            show_figure(lesion_blocks(results), width="stretch", key="lesion_plot")
+            show_figure(lesion_blocks(results, chance=100 * (1 - 1 / n_classes)), width="stretch",
+                        key="lesion_plot")
             plain = next((r for n, r in results.items() if n.startswith("plain")), None)
             res = next((r for n, r in results.items() if n.startswith("resnet")), None)
-            takeaway(describe_lesions(plain, res))
+            takeaway(describe_lesions(plain, res, n_classes=n_classes))
+            chance = 100 * (1 - 1 / n_classes)
             if any(r.random for r in results.values()):
                 show_figure(lesion_curve(results, "k", xtitle="number of blocks removed at random (not the "
-                                             "downsampling ones)"), width="stretch", key="lesion_k")
+                                         "downsampling ones)", chance=chance), key="lesion_k")
             if any(r.reorder for r in results.values()):
-                show_figure(lesion_curve(results, "swaps", xtitle="pairs of same-stage blocks swapped"),
-                                width="stretch", key="lesion_swaps")
+                show_figure(lesion_curve(results, "swaps", xtitle="pairs of same-stage blocks swapped",
+                                         chance=chance), key="lesion_swaps")
             first = next(iter(results.values()))
             st.caption(f"Measured on {first.n_images} class-balanced test images of "
                        f"{first.extra.get('data', '?')} (seed {first.extra.get('seed', 0)}).")
@@ -98,7 +146,8 @@ with tab_lesion:
                 "block leaves its skip connection: the block's input is passed on unchanged (at a downsampling "
                 "block, the shortcut's subsample-and-pad). A plain block has no skip: it is replaced by "
                 "the identity, which is impossible where it changes the resolution (marked *cannot remove*). "
-                "Diamonds are downsampling blocks. Chance for 10 classes is 90 % error.")
+                f"Diamonds are downsampling blocks. Chance for {n_classes} classes is "
+                f"{100 * (1 - 1 / n_classes):.0f} % error.")
         with st.expander("Go deeper"):
             st.markdown(
                 "- Veit, Wilber, Belongie (2016), *Residual Networks Behave Like Ensembles of Relatively Shallow "
@@ -114,15 +163,16 @@ with tab_lesion:
 # ----------------------------------------------------------------------------- shattered gradients
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def shattered_lines(models: tuple[tuple[str, str], ...], seed: int, n: int, ends: tuple[str, str]) -> dict:
-    """Input gradients along the line for each (arch, weights): "init" builds the net fresh from ``seed``."""
+def shattered_lines(models: tuple[tuple[str, str, float], ...], seed: int, n: int, ends: tuple[str, str]) -> dict:
+    """Input gradients along the line for each (arch, weights, file mtime): "init" builds the net fresh from
+    ``seed``; the mtime makes a retrained checkpoint a new cache entry."""
     from resnet_viz.probes.gradients import build_at_init
     from resnet_viz.probes.shattered import line_gradients, line_inputs, photo_endpoints, summarise
     from resnet_viz.weights import load_model
 
     lines, rows = {}, []
     with compute_slot():
-        for arch, weights in models:
+        for arch, weights, _mtime in models:
             if weights == "init":
                 model, a_b, bn = build_at_init(arch, seed=seed), photo_endpoints(ends), "calibrate"
             else:
@@ -138,7 +188,7 @@ def shattered_lines(models: tuple[tuple[str, str], ...], seed: int, n: int, ends
     return {"lines": lines, "rows": rows}
 
 
-with tab_shatter:
+def shatter_tab() -> None:
     from resnet_viz.plots import autocorrelation, line_gradient_curves, shattering_vs_depth
     from resnet_viz.probes.shattered import describe_shattering
     from resnet_viz.samples import PHOTOS
@@ -150,12 +200,12 @@ with tab_shatter:
                     disabled=not pairs, help="Trained: the twins of a finished training run (shipped or yours).")
     if when == "trained" and pairs:
         tp = pairs[s2.selectbox("Trained twins", list(pairs), key="sh_pair", **URL)]
-        models = tuple((n, str(r.checkpoint)) for n, r in tp.runs.items())
+        models = tuple((n, str(r.checkpoint), r.checkpoint.stat().st_mtime) for n, r in tp.runs.items())
         seed = 0
     else:
         depth = s2.select_slider("Depth (layers)", options=[20, 32, 44, 56, 110], value=56, key="sh_depth", **URL)
         seed = int(s5.number_input("Seed", min_value=0, max_value=9999, value=0, key="sh_seed", **URL))
-        models = ((f"plain{depth}", "init"), (f"resnet{depth}", "init"))
+        models = ((f"plain{depth}", "init", 0.0), (f"resnet{depth}", "init", 0.0))
     photos = list(PHOTOS)
     end_a = s3.selectbox("From", photos, index=0, key="sh_a", **URL)
     end_b = s3.selectbox("To", photos, index=1, key="sh_b", **URL)
@@ -202,22 +252,15 @@ with tab_shatter:
             "at nearby inputs decays exponentially with depth, until they look like white noise; with skip "
             "connections it decays sublinearly. Gradients that carry no local information make gradient descent "
             "ineffective, which is one explanation of the degradation problem.\n"
-            "- Training smooths the function: trained 20-layer twins both have well-correlated gradients.\n"
+            "- Balduzzi et al. measure networks at initialisation; choose *trained* above to measure trained "
+            "twins the same way.\n"
             "- Reproduce: `python -m resnet_viz shattered --depths 20,56,110 --seeds 3 --n 256 --json`; trained: "
             "`python -m resnet_viz shattered --models plain20,resnet20 --weights shipped`.")
 
 
 # ----------------------------------------------------------------------------- loss landscape
 
-def landscape_key(run, data: str, dims: int, steps: int, span: float, images: int) -> str:
-    import hashlib
-
-    ident = f"{run.path.resolve()}|{run.checkpoint.stat().st_mtime}|{data}|{dims}|{steps}|{span}|{images}|0"
-    return f"landscape-{run.name}-{hashlib.sha1(ident.encode()).hexdigest()[:12]}"
-
-
-with tab_land:
-    from resnet_viz.jobs import probe_paths, probe_state, start_probe
+def land_tab() -> None:
     from resnet_viz.plots import landscape_figure
     from resnet_viz.probes.landscape import LandscapeResult, describe_landscape
 
@@ -236,50 +279,35 @@ with tab_land:
             land = {n: LandscapeResult.from_json(stored(r, "landscape")) for n, r in lpair.runs.items()}
         else:
             m1, m2, m3, m4, m5 = st.columns([2, 1, 1.2, 1.2, 1])
-            ldata = m1.text_input("Training data", value=data_for(lpair.resnet), key="land_data",
-                                  help="The loss is measured on a fixed random subset of these training images")
+            ldata = data_choice(m1, lpair, "land_data", "train")
             dims = 2 if m2.radio("Slice", ["2-D", "1-D"], key="land_dims") == "2-D" else 1
             steps = m3.select_slider("Grid points per axis", options=[5, 9, 13, 17, 21, 25, 31, 41, 51],
                                      value=13 if dims == 2 else 41, key="land_steps")
             images = m4.select_slider("Images", options=[32, 64, 128, 256, 512, 1024], value=128, key="land_images")
             span = m5.select_slider("Span", options=[0.25, 0.5, 1.0, 2.0], value=1.0, key="land_span")
-            keys = {n: landscape_key(r, ldata, dims, steps, span, images) for n, r in lpair.runs.items()}
-            ppm = {n: steps ** dims for n in keys}
-            speed = {n: LandscapeResult.from_json(d) for n, r in lpair.runs.items() if (d := stored(r, "landscape"))}
-            eta = (f" At the speed the stored landscapes of these nets were computed, about "
-                   f"{sum(ppm[n] * images / (r.points_per_second * r.n_images) for n, r in speed.items()) / 60:.0f} "
-                   "minutes on that machine." if len(speed) == len(ppm) else "")
-            st.caption(f"{sum(ppm.values())} grid points x {images} images.{eta} It runs in the background: you can "
-                       "leave the page and come back.")
-            b1, b2 = st.columns([1, 4])
-            if b1.button("Compute the landscapes", key="land_run", type="primary"):
-                with friendly_errors("Loss landscape"):
-                    for n, r in lpair.runs.items():
-                        start_probe(keys[n], ["landscape", "--model", n, "--weights", str(r.checkpoint),
-                                              "--data", ldata, "--dims", str(dims), "--steps", str(steps),
-                                              "--span", str(span), "--images", str(images)])
-
-            states = {n: probe_state(k) for n, k in keys.items()}
-            live = any(s["state"] in ("running", "queued") for s in states.values())
-
-            @st.fragment(run_every=2.0 if live else None)
-            def land_progress():
-                now = {n: probe_state(k) for n, k in keys.items()}
-                for n, s in now.items():
-                    if s["state"] in ("running", "queued"):
-                        st.progress(min(1.0, s.get("done", 0) / max(1, s.get("total", 1))),
-                                    text=f"{_label(n)}: {s.get('message', s['state'])}")
-                    elif s["state"] == "failed":
-                        st.warning(f"{_label(n)}: {s.get('message')}", icon=":material/error:")
-                if live and not any(s["state"] in ("running", "queued") for s in now.values()):
-                    st.rerun()  # the jobs just finished: redraw the page with the figures
-
-            land_progress()
-            if all(s["state"] == "finished" for s in states.values()):
-                land = {n: LandscapeResult.load(probe_paths(k)[0]) for n, k in keys.items()}
-                for n, r in lpair.runs.items():
-                    if land[n].dims == 2 and land[n].steps >= 21:
-                        store(r, "landscape", land[n].to_json())  # keep it beside a local run
+            if ldata:
+                keys = {n: probe_key("landscape", r, (ldata, dims, steps, span, images)) for n, r in lpair.runs.items()}
+                points = steps ** dims
+                speed = [LandscapeResult.from_json(d) for r in lpair.runs.values() if (d := stored(r, "landscape"))]
+                eta = ""
+                if len(speed) == len(keys) and all(r.points_per_second > 0 and r.n_images for r in speed):
+                    minutes = sum(points * images / (r.points_per_second * r.n_images) for r in speed) / 60
+                    eta = f" At the speed the stored landscapes were computed, about {minutes:.0f} minutes."
+                st.caption(f"{len(keys) * points} grid points x {images} images.{eta} It runs in the background: "
+                           "you can leave the page and come back.")
+                if st.button("Compute the landscapes", key="land_run", type="primary"):
+                    with friendly_errors("Loss landscape"):
+                        for n, r in lpair.runs.items():
+                            start_probe(keys[n], ["landscape", "--model", n, "--weights", str(r.checkpoint),
+                                                  f"--data={ldata}", "--dims", str(dims), "--steps", str(steps),
+                                                  "--span", str(span), "--images", str(images)])
+                if probe_panel("Loss landscape", keys):
+                    with friendly_errors("Loss landscape"):
+                        land = {n: LandscapeResult.load(probe_paths(k)[0]) for n, k in keys.items()}
+                        for n, r in lpair.runs.items():
+                            if (ldata == data_for(r) and land[n].dims == 2 and land[n].steps >= 21
+                                    and stored(r, "landscape") is None):
+                                store(r, "landscape", land[n].to_json())  # keep it beside a local run
         if land:
             show_figure(landscape_figure(land, view="surface" if view == "3-D surface" else "contour"),
                             width="stretch", key="land_plot")
@@ -308,3 +336,9 @@ with tab_land:
                 "depth (their Figure 5: 20, 56 and 110 layers).\n"
                 "- Reproduce: `python -m resnet_viz landscape --model resnet56 --weights assets/runs/<run>/"
                 "model.safetensors --data cifar10 --steps 21 --images 128 --json`.")
+
+
+for tab, body in ((tab_lesion, lesion_tab), (tab_shatter, shatter_tab), (tab_land, land_tab)):
+    with tab:
+        if tab.open:  # only the open tab computes (the tab is part of the URL, so switching reruns)
+            body()

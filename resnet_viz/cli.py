@@ -86,6 +86,60 @@ def _load(args: argparse.Namespace):
     return load_model(args.model, args.weights, device=device)
 
 
+def command_line(argv: list[str]) -> str:
+    """The command that reproduces a result: the arguments without where it was written
+    (``--out``, ``--progress-file``) or how it was shown (``--quiet``, ``--json``)."""
+    import shlex
+
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("--out", "--progress-file"):
+            skip = True
+            continue
+        if a.startswith(("--out=", "--progress-file=")) or a in ("--quiet", "--json"):
+            continue
+        out.append(a)
+    return "python -m resnet_viz " + shlex.join(out)
+
+
+class _Progress:
+    """A tqdm bar on stderr (unless quiet) and, with ``--progress-file``, a JSON status file the app reads."""
+
+    def __init__(self, args: argparse.Namespace, desc: str, unit: str) -> None:
+        from tqdm import tqdm
+
+        self.file = Path(args.progress_file) if getattr(args, "progress_file", None) else None
+        self.bar = tqdm(total=1, desc=desc, unit=unit, file=sys.stderr, disable=args.quiet)
+        self.last = 0.0
+        self.write("running", 0, 1, "loading the data")
+
+    def write(self, state: str, done: int, total: int, message: str) -> None:
+        if self.file:
+            import time
+
+            from .runs import write_json
+
+            write_json(self.file, {"state": state, "done": done, "total": total, "pid": os.getpid(),
+                                   "message": message, "updated": time.time()})
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+        if self.file and (time.time() - self.last > 1 or done == total):
+            self.last = time.time()
+            self.write("running", done, total, f"{100 * done / max(1, total):.0f} %")
+
+    def close(self, message: str) -> None:
+        self.bar.close()
+        self.write("finished", 1, 1, message)
+
+
 def _check_classes(ds, lm, model: str) -> list[str]:
     """The data set's class names, after checking they are the model's (one-line error otherwise)."""
     classes = list(getattr(ds, "classes", []) or [])
@@ -304,8 +358,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_lesion(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from .data import get_dataset
     from .probes.lesion import balanced_subset, describe_lesions, lesion_study, load_tensors
 
@@ -314,26 +366,27 @@ def cmd_lesion(args: argparse.Namespace) -> int:
     _check_classes(ds, lm, args.model)
     targets = getattr(ds, "targets", None) or [ds[i][1] for i in range(len(ds))]
     idx = balanced_subset(targets, args.limit, seed=args.seed) if args.limit else None
+    try:
+        swaps = [int(v) for v in args.swaps.split(",")] if args.swaps else []
+    except ValueError:
+        raise CliError(f"--swaps takes whole numbers separated by commas, e.g. 1,2,4 (got {args.swaps!r})") from None
+    for flag, v, low in (("--limit", args.limit, 0), ("--random-draws", args.random_draws, 0),
+                         ("--batch-size", args.batch_size, 1)):
+        if v < low:
+            raise CliError(f"{flag} must be at least {low} (got {v})")
+    progress = _Progress(args, f"lesion {args.model}", "pass")
     x, y = load_tensors(ds, idx)
-    bar = tqdm(total=1, desc=f"lesion {args.model}", unit="chunk", file=sys.stderr, disable=args.quiet)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    res = lesion_study(lm.model, x, y, name=args.model, random_draws=args.random_draws,
-                       swaps=[int(s) for s in args.swaps.split(",")] if args.swaps else (),
+    res = lesion_study(lm.model, x, y, name=args.model, random_draws=args.random_draws, swaps=swaps,
                        seed=args.seed, batch_size=args.batch_size, progress=progress)
-    bar.close()
     res.extra = {"weights": lm.meta.source, "data": args.data, "split": args.split, "limit": args.limit,
-                 "seed": args.seed, "command": "python -m resnet_viz " + " ".join(sys.argv[1:])}
+                 "seed": args.seed, "command": args.command_line}
     out = res.to_json()
     out["blocks"] = [{k: b[k] for k in ("name", "downsampling", "error", "index", "stage")} for b in out["blocks"]]
     if args.out:
         from .runs import write_json
 
         write_json(Path(args.out), out)
+    progress.close(f"finished in {res.seconds:.0f} s")
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -357,17 +410,29 @@ def cmd_shattered(args: argparse.Namespace) -> int:
     import datetime
 
     from .probes.shattered import depth_study, describe_shattering, fmt_length, rows_to_json, trained_study
+    from .samples import PHOTOS
 
     ends = tuple(args.photos.split(","))
-    if len(ends) != 2:
-        raise CliError(f"--photos needs two sample names separated by a comma, got {args.photos!r}")
+    if len(ends) != 2 or not all(e in PHOTOS for e in ends):
+        raise CliError(f"--photos needs two of {', '.join(PHOTOS)} separated by a comma, got {args.photos!r}")
+    if args.n < 4 or args.seeds < 1:
+        raise CliError("--n must be at least 4 and --seeds at least 1")
     if args.models:
-        rows = trained_study(args.models.split(","), weights=args.weights or "shipped", n=args.n, photos=ends)
+        models = args.models.split(",")
+        weights = (args.weights or "shipped").split(",")
+        if len(weights) not in (1, len(models)) or (len(weights) == 1 and len(models) > 1
+                                                    and weights[0] not in ("shipped", "reference", "random")):
+            raise CliError("give one --weights per model (comma-separated, same order as --models), or one of "
+                           "shipped, reference, random for all")
+        from .weights import load_model
+
+        loaded = {m: load_model(m, w) for m, w in zip(models, weights * len(models) if len(weights) == 1 else weights)}
+        rows = trained_study(models, n=args.n, photos=ends, models=loaded)
     else:
         depths = [int(d) for d in args.depths.split(",")]
         rows = depth_study(depths, seeds=list(range(args.seeds)), n=args.n, line=args.line, photos=ends,
                            norm=args.norm)
-    prov = {"command": "python -m resnet_viz " + " ".join(sys.argv[1:]),
+    prov = {"command": args.command_line,
             "date": datetime.date.today().isoformat()}
     out = {"rows": rows_to_json(rows), "provenance": prov, "text": describe_shattering(rows)}
     if args.out:
@@ -385,47 +450,29 @@ def cmd_shattered(args: argparse.Namespace) -> int:
 
 def cmd_landscape(args: argparse.Namespace) -> int:
     import datetime
-    import time
 
+    from .data import get_dataset
     from .probes.landscape import landscape_batch, landscape_stats, loss_landscape
 
+    for flag, v, low in (("--images", args.images, 1), ("--steps", args.steps, 2),
+                         ("--batch-size", args.batch_size, 1)):
+        if v < low:
+            raise CliError(f"{flag} must be at least {low} (got {v})")
+    if not args.span > 0:
+        raise CliError(f"--span must be positive (got {args.span})")
     lm = _load(args)
-    progress_file = Path(args.progress_file) if args.progress_file else None
-    if progress_file:
-        from .runs import write_json
-
-        write_json(progress_file, {"state": "running", "done": 0, "total": 1, "pid": os.getpid(),
-                                   "message": "loading the images", "updated": time.time()})
+    progress = _Progress(args, f"landscape {args.model}", "point")
+    _check_classes(get_dataset(args.data, args.split), lm, args.model)
     x, y = landscape_batch(args.data, args.images, lm.meta, seed=args.seed, split=args.split)
-    total = args.steps ** args.dims
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, desc=f"landscape {args.model}", unit="point", file=sys.stderr)
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
-        if progress_file and (time.time() - last[0] > 1 or done == total):
-            last[0] = time.time()
-            write_json(progress_file, {"state": "running", "done": done, "total": total, "pid": os.getpid(),
-                                       "message": f"{done} of {total} grid points", "updated": time.time()})
-
     res = loss_landscape(lm.model, x, y, dims=args.dims, steps=args.steps, span=args.span, seed=args.seed,
                          batch_size=args.batch_size, progress=progress, name=args.model)
-    if bar is not None:
-        bar.close()
     res.settings.update(weights=lm.meta.source, data=args.data, split=args.split,
-                        command="python -m resnet_viz " + " ".join(sys.argv[1:]),
+                        command=args.command_line,
                         date=datetime.date.today().isoformat())
     out = res.to_json()
     if args.out:
         res.save(args.out)
-    if progress_file:
-        write_json(progress_file, {"state": "finished", "done": total, "total": total, "pid": os.getpid(),
-                                   "message": f"finished in {res.seconds:.0f} s", "updated": time.time()})
+    progress.close(f"finished in {res.seconds:.0f} s")
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -555,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--batch-size", type=int, default=250)
     sp.add_argument("--out", help="also write the JSON result to this file")
+    sp.add_argument("--progress-file", help="write progress as JSON here (used by the app's background jobs)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--json", action="store_true")
 
@@ -596,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.command_line = command_line(argv)
     configure_threads()
     try:
         return args.fn(args, argv) if args.fn is cmd_train else args.fn(args)

@@ -137,37 +137,39 @@ def probe_paths(key: str) -> tuple[Path, Path]:
 
 def probe_state(key: str) -> dict:
     """``{"state": "finished" | "running" | "queued" | "failed" | "none", "done", "total", "message"}``."""
+    _reap()
     result, progress = probe_paths(key)
     if result.is_file():
         return {"state": "finished", "message": "finished"}
     st = read_json(progress, {}) or {}
-    if not st:
+    if not st or st.get("state") == "finished":  # nothing yet, or a result that has since been deleted
         return {"state": "none"}
-    if st.get("state") in ("running", "queued") and not pid_alive(st.get("pid")):
-        return {**st, "state": "failed", "message": st.get("error") or "the job stopped before it finished"}
+    if st.get("state") in ("running", "queued"):
+        fresh = not st.get("pid") and time.time() - st.get("updated", 0) < 30  # being started right now
+        if not fresh and not pid_alive(st.get("pid")):
+            return {**st, "state": "failed", "message": st.get("error") or "the job stopped before it finished"}
     return st
 
 
 def start_probe(key: str, argv: list[str]) -> bool:
     """Run ``python -m resnet_viz ARGV --out <result> --progress-file <progress>`` in the background.
 
-    One probe job runs per machine at a time (the others queue on ``<runs>/.probe.lock``); a key that is
-    finished, queued or running is not started again. Returns whether a job was started.
+    Probe jobs share the machine's job lock with training (``<runs>/.train.lock``): one heavy job at a
+    time, the others wait as "queued". A key that is finished, queued or running is not started again
+    (an exclusive ``flock`` on the key's claim file makes simultaneous clicks start it once).
+    Returns whether a job was started.
     """
     result, progress = probe_paths(key)
     result.parent.mkdir(parents=True, exist_ok=True)
-    claim = progress.with_suffix(".claim")
-    try:
-        fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        if time.time() - claim.stat().st_mtime < 10:
-            return False
-        claim.unlink(missing_ok=True)
-        return start_probe(key, argv)
-    os.close(fd)
-    try:
+    with open(progress.with_suffix(".claim"), "w") as claim:
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # another session is starting it this instant
         if probe_state(key)["state"] in ("finished", "running", "queued"):
             return False
+        write_json(progress, {"state": "queued", "pid": None, "done": 0, "total": 1,
+                              "message": "waiting for a free slot", "updated": time.time()})
         cmd = [sys.executable, "-m", "resnet_viz.jobs", "probe", str(result), str(progress), *argv]
         log = open(progress.with_suffix(".log"), "ab")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -175,11 +177,7 @@ def start_probe(key: str, argv: list[str]) -> bool:
                                 env={**os.environ, "RESNET_VIZ_RUNS": str(runs_root())})
         log.close()
         _children.append(proc)
-        write_json(progress, {"state": "queued", "pid": proc.pid, "done": 0, "total": 1,
-                              "message": "waiting for a free slot", "updated": time.time()})
         return True
-    finally:
-        claim.unlink(missing_ok=True)
 
 
 def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
@@ -188,15 +186,23 @@ def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
 
     from .cli import main as cli_main
 
-    with open(runs_root() / ".probe.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one probe job per machine; the others wait here
+    def failed(msg: str) -> None:
+        write_json(Path(progress), {"state": "failed", "message": msg, "error": msg, "pid": os.getpid(),
+                                    "updated": time.time()})
+
+    write_json(Path(progress), {"state": "queued", "pid": os.getpid(), "done": 0, "total": 1,
+                                "message": "waiting for a free slot (one heavy job at a time)",
+                                "updated": time.time()})
+    with open(runs_root() / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one heavy job per machine (training included); the others wait here
         err = io.StringIO()
-        with redirect_stderr(err):
-            rc = cli_main([*argv, "--out", result, "--progress-file", progress, "--quiet"])
+        try:
+            with redirect_stderr(err):
+                rc = cli_main([*argv, "--out", result, "--progress-file", progress, "--quiet"])
+        except SystemExit as e:  # argparse rejected the arguments
+            rc = e.code if isinstance(e.code, int) else 2
         if rc != 0:
-            msg = (err.getvalue().strip().splitlines() or ["failed"])[-1].removeprefix("error: ")
-            write_json(Path(progress), {"state": "failed", "message": msg, "error": msg, "pid": os.getpid(),
-                                        "updated": time.time()})
+            failed((err.getvalue().strip().splitlines() or ["failed"])[-1].removeprefix("error: "))
         return rc
 
 

@@ -372,7 +372,7 @@ def top_classes(preds: dict[str, list[dict]]) -> go.Figure:
 
 # ----------------------------------------------------------------------------- why it works
 
-def lesion_blocks(results: dict) -> go.Figure:
+def lesion_blocks(results: dict, *, chance: float = 90.0) -> go.Figure:
     """Test error with each block removed (Veit et al. 2016 Figure 3): one line per net, its intact error
     as a dotted line, downsampling blocks marked, blocks that cannot be removed left as gaps."""
     fig = go.Figure()
@@ -398,7 +398,7 @@ def lesion_blocks(results: dict) -> go.Figure:
             if b.error is None:
                 fig.add_annotation(x=b.name, y=100 * res.intact_error, text="cannot remove", showarrow=True,
                                    arrowhead=0, ay=-30, font=dict(color=color, size=11))
-    fig.add_hline(y=90, line=dict(color="#555", dash="dash"), annotation_text="chance (90 %)",
+    fig.add_hline(y=chance, line=dict(color="#555", dash="dash"), annotation_text=f"chance ({chance:.0f} %)",
                   annotation_position="top left")
     fig.update_layout(xaxis_title="removed block (forward order; diamonds change resolution/width)",
                       yaxis_title="test error (%)", font=FONT, height=440, yaxis=dict(range=[0, 100]),
@@ -407,7 +407,7 @@ def lesion_blocks(results: dict) -> go.Figure:
     return fig
 
 
-def lesion_curve(results: dict, key: str, *, xtitle: str) -> go.Figure:
+def lesion_curve(results: dict, key: str, *, xtitle: str, chance: float = 90.0) -> go.Figure:
     """Mean test error (min-max bars over random draws) against k removed blocks or swapped pairs."""
     fig = go.Figure()
     field = "random" if key == "k" else "reorder"
@@ -423,7 +423,7 @@ def lesion_curve(results: dict, key: str, *, xtitle: str) -> go.Figure:
                          arrayminus=[0] + [100 * (r["mean"] - min(r["errors"])) for r in rows]),
             hovertemplate=f"{key} = %{{x}}<br>mean test error %{{y:.1f}} %<extra>{_label(name)}</extra>",
         ))
-    fig.add_hline(y=90, line=dict(color="#555", dash="dash"), annotation_text="chance (90 %)",
+    fig.add_hline(y=chance, line=dict(color="#555", dash="dash"), annotation_text=f"chance ({chance:.0f} %)",
                   annotation_position="top left")
     fig.update_layout(xaxis_title=xtitle, yaxis_title="test error (%)", font=FONT, height=380,
                       yaxis=dict(range=[0, 100]), legend=dict(orientation="h", y=1.12),

@@ -23,11 +23,19 @@ def _only_shipped_runs(tmp_path, monkeypatch):
     yield
 
 
-def _why() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.switch_page("pages/why_it_works.py").run()
+def _why(tab: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.switch_page("pages/why_it_works.py")
+    if tab:
+        at.query_params["tab"] = tab  # the tab is part of the URL; only the open tab computes
+    at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _folder(at: AppTest, key: str, path) -> None:
+    at.selectbox(key=key).set_value("a folder on this server...").run()
+    at.text_input(key=f"{key}_folder").set_value(str(path)).run()
 
 
 def _shipped_pairs() -> list[str]:
@@ -55,8 +63,10 @@ def test_lesion_tab_shows_the_stored_results_of_the_shipped_twins():
     res = LesionResult.from_json(stored(pair.resnet, "lesion"))
     s = lesion_stats(res)
     text = _texts(at)
-    assert (f"Removing one block of the ResNet (resnet{pair.depth}, {100 * s['intact']:.1f} % error intact) raises "
-            f"its error by a median {100 * s['median_rise']:.1f} points") in text
+    from resnet_viz.probes.lesion import _rise
+
+    assert (f"Removing one block of the ResNet (resnet{pair.depth}, {100 * s['intact']:.1f} % error intact) "
+            f"{_rise(s['median_rise'])}") in text
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     by_name = {t["name"]: t for t in fig["data"]}
     line = by_name[f"ResNet-{pair.depth}: one block removed"]
@@ -66,36 +76,39 @@ def test_lesion_tab_shows_the_stored_results_of_the_shipped_twins():
     assert [y is None for y in plain["y"]] == [b.downsampling for b in res.blocks]  # cannot remove
 
 
-def test_lesion_tab_computes_on_a_test_subset(cifar_jpg):
+def test_lesion_tab_computes_on_a_test_subset_in_the_background(cifar_jpg):
     if not _shipped_pairs():
         pytest.skip("no shipped twins in assets/runs")
     at = _why()
-    at.radio(key="lesion_mode").set_value("compute now").run()
-    at.text_input(key="lesion_data").set_value(f"imagefolder:{cifar_jpg}").run()
+    if "stored results" in at.radio(key="lesion_mode").options:
+        at.radio(key="lesion_mode").set_value("compute now").run()
+    _folder(at, "lesion_data", cifar_jpg)
     at.select_slider(key="lesion_n").set_value(100).run()
-    assert not at.get("plotly_chart") or "lesion" not in _texts(at).split("Removing one block")[0][-5:]
     at.button(key="lesion_run").click().run()
+    assert not at.exception, at.exception
+    _wait_for_probes()
+    at.run()
     assert not at.exception, at.exception
     text = _texts(at)
     assert "Removing one block of the ResNet (" in text and "Removing one block of the plain net (" in text
     assert "Measured on 100 class-balanced test images" in text
+    assert any("lesion_plot" in c.proto.id for c in at.get("plotly_chart"))
 
 
-def test_lesion_tab_explains_missing_data():
+def test_lesion_tab_refuses_a_folder_without_test_images(tmp_path):
     if not _shipped_pairs():
         pytest.skip("no shipped twins in assets/runs")
     at = _why()
-    at.radio(key="lesion_mode").set_value("compute now").run()
-    at.text_input(key="lesion_data").set_value("imagefolder:/no/such/folder").run()
-    at.button(key="lesion_run").click().run()
+    if "stored results" in at.radio(key="lesion_mode").options:
+        at.radio(key="lesion_mode").set_value("compute now").run()
+    _folder(at, "lesion_data", tmp_path / "nothing-here")
     assert not at.exception, at.exception
-    msgs = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
-    assert "Lesion study:" in msgs and "/no/such/folder" in msgs
-    assert not any(c.proto.id for c in at.get("plotly_chart") if "lesion_plot" in c.proto.id)
+    assert any("has no `test/` sub-folder" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "lesion_run"]  # nothing to start
 
 
 def test_shattered_tab_at_initialisation():
-    at = _why()
+    at = _why("Shattered gradients")
     at.select_slider(key="sh_depth").set_value(20).run()
     at.select_slider(key="sh_n").set_value(64).run()
     assert not at.exception, at.exception
@@ -120,7 +133,7 @@ def test_shattered_tab_at_initialisation():
 def test_shattered_tab_on_trained_twins():
     if not _shipped_pairs():
         pytest.skip("no shipped twins in assets/runs")
-    at = _why()
+    at = _why("Shattered gradients")
     at.radio(key="sh_weights").set_value("trained").run()
     at.select_slider(key="sh_n").set_value(64).run()
     assert not at.exception, at.exception
@@ -157,10 +170,10 @@ def _wait_for_probes(timeout: float = 240) -> None:
 def test_landscape_tab_computes_in_the_background(cifar_jpg):
     if not _shipped_pairs():
         pytest.skip("no shipped twins in assets/runs")
-    at = _why()
+    at = _why("Loss landscape")
     if "stored results" in at.radio(key="land_mode").options:
         at.radio(key="land_mode").set_value("compute now").run()
-    at.text_input(key="land_data").set_value(f"imagefolder:{cifar_jpg}").run()
+    _folder(at, "land_data", cifar_jpg)
     at.select_slider(key="land_steps").set_value(5).run()
     at.select_slider(key="land_images").set_value(32).run()
     at.button(key="land_run").click().run()
@@ -171,6 +184,7 @@ def test_landscape_tab_computes_in_the_background(cifar_jpg):
     text = _texts(at)
     assert "At the model's own weights (the centre) the loss is" in text
     assert "5 points per axis in [-1, 1], 32 training images" in text
+    assert "Command: `python -m resnet_viz landscape --model" in text and "--out" not in text
     fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "land_plot" in c.proto.id)
     contours = [t for t in fig["data"] if t["type"] == "contour"]
     shape = lambda z: z["shape"].replace(" ", "") if isinstance(z, dict) else f"{len(z)},{len(z[0])}"  # noqa: E731
@@ -180,20 +194,26 @@ def test_landscape_tab_computes_in_the_background(cifar_jpg):
     assert [t["type"] for t in fig["data"]] == ["surface", "surface"]
 
 
-def test_landscape_job_failure_is_reported_not_raised():
+def test_landscape_job_failure_is_reported_not_raised(tmp_path):
+    """A folder whose classes are not the nets' classes: the job fails and the page says why."""
+    from PIL import Image
+
     if not _shipped_pairs():
         pytest.skip("no shipped twins in assets/runs")
-    at = _why()
+    for cls in ("cats", "dogs"):
+        (tmp_path / "train" / cls).mkdir(parents=True)
+        Image.new("RGB", (32, 32), (120, 30, 30)).save(tmp_path / "train" / cls / "a.png")
+    at = _why("Loss landscape")
     if "stored results" in at.radio(key="land_mode").options:
         at.radio(key="land_mode").set_value("compute now").run()
-    at.text_input(key="land_data").set_value("imagefolder:/no/such/folder").run()
+    _folder(at, "land_data", tmp_path)
     at.select_slider(key="land_steps").set_value(5).run()
     at.button(key="land_run").click().run()
-    _wait_for_probes(60)
+    _wait_for_probes(120)
     at.run()
     assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
-    assert "/no/such/folder" in warnings
+    assert "the data set has 2 classes but" in warnings and "predicts 10" in warnings
 
 
 def test_home_lesson_links_carry_the_settings():
@@ -236,8 +256,9 @@ def test_presenter_mode_enlarges_figures_and_every_figure_has_exports():
     labels = [b.proto.label for b in at.get("download_button")]
     n_figs = len(at.get("plotly_chart"))
     assert labels.count("Interactive HTML") == n_figs and labels.count("Data (CSV)") == n_figs
-    assert f"Download lesson pack ({n_figs} figures)" in labels
-    at.toggle(key="presenter").set_value(True).run()
+    assert len(at.session_state["_figures"]) == n_figs  # what the sidebar's lesson pack zips
+    at.session_state["presenter"] = True  # the sidebar toggle (also ?presenter=true in a link)
+    at.run()
     assert not at.exception, at.exception
     big = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert big["layout"]["font"]["size"] > normal["layout"]["font"]["size"]

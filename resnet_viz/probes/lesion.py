@@ -260,13 +260,27 @@ def lesion_study(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, name: st
                  progress: Progress | None = None) -> LesionResult:
     """Single-block lesions, plus random multi-block deletions (``random_draws`` > 0) and reorderings."""
     t0 = time.perf_counter()
-    intact, rows = single_block_lesions(model, x, y, batch_size=batch_size, progress=progress)
+    n_blocks = len(_blocks(model))
+    n_removable = sum(r["removable"] and not r["downsampling"] for r in block_table(model))
+    n_ks = len([k for k in (ks if ks is not None else range(1, n_removable + 1)) if 1 <= k <= n_removable])
+    # progress in units of "one full forward pass over x": the sweep costs about n_blocks / 2 of them
+    parts = [max(1, n_blocks // 2), n_ks * random_draws if random_draws else 0,
+             len(swaps) * max(1, random_draws or 3) if swaps else 0]
+    total = sum(parts)
+
+    def part(offset: int, size: int):
+        if progress is None:
+            return None
+        return lambda done, of: progress(offset + round(size * done / max(1, of)), total)
+
+    intact, rows = single_block_lesions(model, x, y, batch_size=batch_size, progress=part(0, parts[0]))
     res = LesionResult(model=name, n_images=len(x), intact_error=intact, blocks=rows)
     if random_draws:
-        res.random = random_deletions(model, x, y, ks=ks, draws=random_draws, seed=seed, batch_size=batch_size)
+        res.random = random_deletions(model, x, y, ks=ks, draws=random_draws, seed=seed, batch_size=batch_size,
+                                      progress=part(parts[0], parts[1]))
     if swaps:
         res.reorder = reorderings(model, x, y, swaps=swaps, draws=max(1, random_draws or 3), seed=seed,
-                                  batch_size=batch_size)
+                                  batch_size=batch_size, progress=part(parts[0] + parts[1], parts[2]))
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -322,8 +336,14 @@ def lesion_stats(res: LesionResult) -> dict:
             "downsampling": down, "not_removable": [b.name for b in res.blocks if b.error is None]}
 
 
+def _rise(points: float) -> str:
+    return f"raises its error by a median {_pts(points)} points" if points >= 0 else \
+        f"lowers its error by a median {_pts(-points)} points"
+
+
 def describe_lesions(plain: LesionResult | None, res: LesionResult | None, n_classes: int = 10) -> str:
-    """Sentences computed from the measured errors (in percentage points)."""
+    """Sentences computed from the measured errors (in percentage points); the comparison follows the
+    numbers (a difference within two images of the test subset counts as none)."""
     parts = []
     chance = 1 - 1 / n_classes
     for r, label in ((res, "ResNet"), (plain, "plain net")):
@@ -332,24 +352,29 @@ def describe_lesions(plain: LesionResult | None, res: LesionResult | None, n_cla
         s = lesion_stats(r)
         if s["n_removable"] == 0:
             continue
-        parts.append(
-            f"Removing one block of the {label} ({r.model}, {_pts(s['intact'])} % error intact) raises its error "
-            f"by a median {_pts(s['median_rise'])} points (at most {_pts(s['max_rise'])}, at {s['max_block']})"
-            + ("; removing a downsampling block adds "
-               + ", ".join(f"{_pts(d)} ({n})" for n, d in s["downsampling"]) if s["downsampling"] and label ==
-               "ResNet" else "") + ".")
+        text = (f"Removing one block of the {label} ({r.model}, {_pts(s['intact'])} % error intact) "
+                f"{_rise(s['median_rise'])} (most at {s['max_block']}: {_pts(s['intact'] + s['max_rise'])} % error)")
+        if s["downsampling"] and label == "ResNet":
+            text += "; without a downsampling block its error is " + ", ".join(
+                f"{_pts(s['intact'] + d)} % ({n})" for n, d in s["downsampling"])
+        parts.append(text + ".")
     if plain is not None and res is not None:
         sp, sr = lesion_stats(plain), lesion_stats(res)
         if sp["n_removable"] and sr["n_removable"]:
-            if sp["median_rise"] > 2 * max(sr["median_rise"], 0.001):
+            tie = 2 / min(plain.n_images, res.n_images)  # two images
+            mp, mr = sp["median_rise"], sr["median_rise"]
+            if mp > mr + tie:
+                ratio = (f"{mp / mr:.0f}x fewer points than its plain twin" if mr > tie else
+                         "almost nothing, far less than its plain twin")
                 parts.append(
-                    f"A removal costs the ResNet {sp['median_rise'] / max(sr['median_rise'], 0.001):.0f}x fewer "
-                    f"points than its plain twin (median {_pts(sr['median_rise'])} vs {_pts(sp['median_rise'])}); "
-                    f"the plain net ends at a median {_pts(sp['intact'] + sp['median_rise'])} % error (chance is "
-                    f"{_pts(chance)} %): its only path goes through every block, while a ResNet with "
-                    f"{len(res.blocks)} blocks has 2^{len(res.blocks)} paths and the half that skip the removed block "
-                    "still work.")
+                    f"A removal costs the ResNet {ratio} (median {_pts(mr)} vs {_pts(mp)} points); the plain net ends "
+                    f"at a median {_pts(sp['intact'] + mp)} % error (chance is {_pts(chance)} %): its only path goes "
+                    f"through every block, while a ResNet with {len(res.blocks)} blocks has 2^{len(res.blocks)} paths "
+                    "and the half that skip the removed block still work.")
+            elif mr > mp + tie:
+                parts.append(f"Here a removal hurts the ResNet more than the plain net (median {_pts(mr)} vs "
+                             f"{_pts(mp)} points): the ensemble effect does not show in these numbers.")
             else:
-                parts.append("Here a removal hurts the two nets about equally: the ensemble effect does not show in "
-                             "these numbers.")
+                parts.append(f"Here a removal hurts the two nets about equally (median {_pts(mr)} vs {_pts(mp)} "
+                             "points): the ensemble effect does not show in these numbers.")
     return " ".join(parts)
