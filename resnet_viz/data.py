@@ -8,9 +8,9 @@ Three parts, readable top to bottom:
    and turns every decoder failure into a one-sentence ``ImageError``.
 2. ``ShapesDataset`` -- small coloured shapes on noisy backgrounds, generated on the fly from a
    seed, with exact bounding boxes. Needs no files and no network.
-3. ``get_dataset`` -- turns a spec string (``shapes``, ``cifar10``, ``imagefolder:PATH``) into a
-   torch ``Dataset`` with ``.classes``; missing data raises ``DataUnavailable`` with a message
-   that says what to do, and never hangs on the network.
+3. ``get_dataset`` -- turns a spec string (``shapes``, ``cifar10``, ``imagefolder:PATH``, ``zip:FILE``)
+   into a torch ``Dataset`` with ``.classes``; missing data raises ``DataUnavailable`` with a message
+   that says what to do, and never hangs on the network. User zips are handled by ``userdata``.
 """
 
 from __future__ import annotations
@@ -424,7 +424,7 @@ class DataUnavailable(RuntimeError):
     """The requested data set is not on disk and cannot be fetched; the message says what to do."""
 
 
-_SPEC_FORMS = "'shapes', 'shapes:N', 'cifar10' or 'imagefolder:PATH'"
+_SPEC_FORMS = "'shapes', 'shapes:N', 'cifar10', 'imagefolder:PATH' or 'zip:FILE'"
 _SHAPES_DEFAULT_N = {"train": 5000, "test": 1000}
 _CIFAR_DIR = "cifar-10-batches-py"
 _CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
@@ -447,7 +447,7 @@ _ALTERNATIVES = (
 def parse_data_spec(spec: str) -> tuple[str, str | None]:
     """Split ``"kind[:arg]"`` at the first colon (paths may contain colons) and validate it.
 
-    Returns ``("shapes", None | "N")``, ``("cifar10", None)`` or ``("imagefolder", PATH)``.
+    Returns ``("shapes", None | "N")``, ``("cifar10", None)``, ``("imagefolder", PATH)`` or ``("zip", FILE)``.
     """
     kind, sep, arg = spec.strip().partition(":")
     kind = kind.strip().lower().replace("-", "")
@@ -458,6 +458,8 @@ def parse_data_spec(spec: str) -> tuple[str, str | None]:
         return "cifar10", None
     if kind == "imagefolder" and arg:
         return "imagefolder", arg
+    if kind == "zip" and arg:
+        return "zip", arg
     raise ValueError(f"Unknown data set spec {spec!r}; expected {_SPEC_FORMS}.")
 
 
@@ -545,7 +547,8 @@ def get_dataset(
     Items are ``(transform(PIL image), label)``; every data set has ``.classes`` and
     ``.targets``. ``root``/``download`` only matter for ``cifar10``: the cache is ``root``, else
     ``$RESNET_VIZ_DATA``, else ``~/.cache/resnet-viz/data``; ``download=None`` means "download
-    unless ``RESNET_VIZ_OFFLINE=1``".
+    unless ``RESNET_VIZ_OFFLINE=1``". ``zip:FILE`` is unpacked safely once into the app cache and
+    split 80/20 (seeded, stratified) unless it has train/ and test/ folders (``userdata.zip_dataset``).
     """
     kind, arg = parse_data_spec(spec)
     split = _normalise_split(split)
@@ -554,6 +557,13 @@ def get_dataset(
         return ShapesDataset(n, split=split, transform=transform)
     if kind == "cifar10":
         return _cifar10(split, transform, _data_root(root), download)
+    if kind == "zip":
+        from .userdata import UserDataError, zip_dataset  # imports this module: late import
+
+        try:
+            return zip_dataset(arg or "", split, transform)
+        except UserDataError as e:
+            raise DataUnavailable(str(e)) from None
     return _imagefolder(arg or "", split, transform)
 
 

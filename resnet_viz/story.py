@@ -43,8 +43,10 @@ def architecture_line() -> str:
     from .models import count_params
 
     p, r = count_params("plain56"), count_params("resnet56")
-    same = "exactly the same" if p == r else f"{abs(p - r):,} apart"
-    return f"Plain-56 and ResNet-56 both have {r:,} parameters ({same}): the skip connection is only the `+ x`."
+    if p == r:
+        return f"Plain-56 and ResNet-56 both have {r:,} parameters (exactly the same): the skip connection is only " \
+               "the `+ x`."
+    return f"Plain-56 has {p:,} parameters and ResNet-56 {r:,}: the shortcuts add {r - p:,}."
 
 
 @_once
