@@ -5,8 +5,9 @@
 # DATA: cifar10, or imagefolder:PATH (here: the JPEG copy of CIFAR-10 from ../shared/data).
 # EPOCHS (default 12) sets the schedule; runs are named <model>-fast<EPOCHS>.
 # LANES=2 trains two nets at a time with one thread each (on a 2-core CPU that is ~1.6x the
-# throughput of one net on two threads). Took about 75 minutes on 2 CPU cores with LANES=2;
-# a GPU does it in a few minutes. Interrupted runs resume where they stopped.
+# throughput of one net on two threads). Measured on a 2-core CPU (with other work running): the
+# 20-layer nets 22-26 minutes each (one at a time, 2 threads), the 56-layer nets about 60 minutes
+# each with LANES=2. A GPU does it in minutes. Interrupted runs resume where they stopped.
 set -euo pipefail
 data=${1:?usage: train_shipped_runs.sh DATA [WORKDIR]}
 work=${2:-runs-shipped}
