@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from resnet_viz.app.common import friendly_errors, hub_dir, network_available, takeaway
+from resnet_viz.app.common import hub_dir, network_available, takeaway
 from resnet_viz.env import device_summary
 from resnet_viz.models import count_params, list_models
 from resnet_viz.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
@@ -42,25 +42,36 @@ STEPS = [
 ]
 
 
-def step_line(fn: str) -> str | None:
+def story_cards() -> None:
+    """The six cards; a line still being measured at start-up shows as such and fills in when ready."""
     from resnet_viz import story
 
-    return getattr(story, fn)()  # once per server process (warmed at start-up)
+    lines = {fn: story.peek(fn) for *_, fn, _ in STEPS}
+    pending = [fn for fn, (known, _) in lines.items() if not known]
+
+    @st.fragment(run_every=1.0 if pending else None)
+    def cards():
+        now = {fn: story.peek(fn) for fn in lines}
+        cols = st.columns(3)
+        for i, (title, page, label, icon, fn, what) in enumerate(STEPS):
+            with cols[i % 3].container(border=True):
+                st.markdown(f"**{title}**")
+                st.page_link(page, label=label, icon=icon)
+                st.caption(what)
+                known, line = now[fn]
+                if line:
+                    st.markdown(f":blue-background[{line}]")
+                elif known:
+                    st.caption("Not available here: the shipped runs or checkpoints this step reads are missing.")
+                else:
+                    st.caption("Measuring on the shipped networks...")
+        if pending and all(k for k, _ in now.values()):
+            st.rerun()  # everything measured: draw the page once more without the timer
+
+    cards()
 
 
-cols = st.columns(3)
-for i, (title, page, label, icon, fn, what) in enumerate(STEPS):
-    with cols[i % 3].container(border=True):
-        st.markdown(f"**{title}**")
-        st.page_link(page, label=label, icon=icon)
-        st.caption(what)
-        with friendly_errors(title):
-            with st.spinner("Measuring..."):
-                line = step_line(fn)
-            if line:
-                st.markdown(f":blue-background[{line}]")
-            else:
-                st.caption("Not available here: the shipped runs or checkpoints this step reads are missing.")
+story_cards()
 st.page_link("pages/feature_maps.py", label="**Feature maps**: what every layer responds to in your image, plain twin "
              "beside ResNet", icon=":material/grid_view:")
 

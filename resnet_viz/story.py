@@ -11,7 +11,8 @@ import threading
 
 def _once(fn):
     """Compute a line once per process (the shipped data do not change while the server runs); concurrent
-    callers wait for the first one instead of computing it again. Errors are not remembered."""
+    callers wait for the first one instead of computing it again. Errors are not remembered.
+    ``wrapper.ready()`` says, without waiting, whether the line is known."""
     lock, memo = threading.Lock(), {}
 
     @functools.wraps(fn)
@@ -22,6 +23,7 @@ def _once(fn):
             return memo["v"]
 
     wrapper.cache_clear = memo.clear
+    wrapper.ready = lambda: "v" in memo
     return wrapper
 
 
@@ -29,13 +31,24 @@ STEP_FUNCTIONS = ("degradation_line", "architecture_line", "gradient_line", "blo
                   "lesion_line")
 
 
+_failed: set[str] = set()
+
+
 def warm() -> None:
     """Compute every line (the server does this in a background thread at start-up)."""
     for name in STEP_FUNCTIONS:
         try:
             globals()[name]()
-        except Exception:  # noqa: BLE001 - the Home page computes it again and shows a friendly message
-            pass
+        except Exception:  # noqa: BLE001 - the Home page says the line is not available
+            _failed.add(name)
+
+
+def peek(name: str) -> tuple[bool, str | None]:
+    """``(known, line)`` without waiting: known is False while the start-up thread is still measuring."""
+    fn = globals()[name]
+    if fn.ready():
+        return True, fn()
+    return (name in _failed), None
 
 
 @_once
