@@ -2,7 +2,9 @@
 
 Counting FLOPs with ``torch.utils.flop_counter`` walks every layer (about 12 s for the whole zoo
 on a 2-core CPU, most of it the 1202-layer nets), so the numbers are computed once per machine
-and torch version and kept in ``<cache>/model_stats-<torch version>.json``.
+and torch version and kept in ``<cache>/model_stats-<torch version>.json``. The app ships the file for the
+torch version it is pinned to (``assets/model_stats-<version>.json``, made by
+``python -m resnet_viz.stats --ship``), so a fresh machine starts with them.
 
 In the app server they are computed in a *separate process* (``python -m resnet_viz.stats``):
 ``FlopCounterMode`` installs global module hooks (its module tracker) that would fire inside every
@@ -30,6 +32,12 @@ def _stats_path() -> Path:
     return cache_dir() / f"model_stats-{torch.__version__.split('+')[0]}.json"
 
 
+def _shipped_path() -> Path:
+    from .env import assets_dir
+
+    return assets_dir() / f"model_stats-{torch.__version__.split('+')[0]}.json"
+
+
 def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
     """One row per registered model: name, family, depth, skip, params, flops, input_size, twin.
 
@@ -55,11 +63,12 @@ def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
     with _lock:
         path = _stats_path()
         cached: dict[str, dict] = {}
-        if path.is_file():
-            try:
-                cached = {r["name"]: r for r in json.loads(path.read_text())}
-            except (OSError, ValueError, KeyError, TypeError):
-                cached = {}
+        for src in (_shipped_path(), path):  # the machine's own cache wins over the shipped file
+            if src.is_file():
+                try:
+                    cached.update({r["name"]: r for r in json.loads(src.read_text())})
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass
         models = list_models()
         rows, changed = [], False
         for i, m in enumerate(models):
@@ -86,8 +95,23 @@ def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
 
 
 def stats_cached() -> bool:
-    return _stats_path().is_file()
+    return _stats_path().is_file() or _shipped_path().is_file()
 
 
 if __name__ == "__main__":
-    print(json.dumps(model_stats(in_process=True)))
+    import sys
+
+    if "--ship" in sys.argv[1:]:  # regenerate the shipped file from scratch (no cache)
+        import datetime
+
+        rows = [{"name": m.name, "family": m.family, "depth": m.depth, "skip": m.skip, "params": count_params(m.name),
+                 "flops": count_flops(m.name), "input_size": m.input_size, "twin": m.twin,
+                 "description": m.description} for m in list_models()]
+        _shipped_path().write_text(json.dumps(rows, indent=1))
+        _shipped_path().with_suffix(".provenance.json").write_text(json.dumps({
+            "command": "python -m resnet_viz.stats --ship", "date": datetime.date.today().isoformat(),
+            "torch": torch.__version__, "what": "parameters and FLOPs (torch.utils.flop_counter, 2 per multiply-add) "
+            "of every registered model at its input size"}, indent=2))
+        print(f"wrote {_shipped_path()}")
+    else:
+        print(json.dumps(model_stats(in_process=True)))
