@@ -110,10 +110,11 @@ if cifar:
     if run_sweep:
         @st.cache_data(max_entries=16, show_spinner=False)
         def sweep(norm: str, init: str, source: str, seeds: int):
-            from resnet_viz.probes.gradients import depth_sweep as run
+            from resnet_viz.probes.gradients import shared_depth_sweep
 
             with compute_slot():
-                return run(FAMILIES["cifar"][1], seeds=seeds, batch=32, source=source, norm=norm, init=init)
+                return shared_depth_sweep(tuple(FAMILIES["cifar"][1]), seeds=seeds, batch=32, source=source,
+                                          norm=norm, init=init)
 
         with friendly_errors("Computing the depth sweep"):
             with st.spinner("Measuring 5 depths x 2 twins x 3 initialisations..."):

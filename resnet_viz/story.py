@@ -35,12 +35,19 @@ _failed: set[str] = set()
 
 
 def warm() -> None:
-    """Compute every line (the server does this in a background thread at start-up)."""
+    """Compute every line (the server does this in a background thread at start-up), then the gradient
+    page's default depth sweep, so the first visitors of those pages do not wait for them."""
     for name in STEP_FUNCTIONS:
         try:
             globals()[name]()
         except Exception:  # noqa: BLE001 - the Home page says the line is not available
             _failed.add(name)
+    from .probes.gradients import DEFAULT_SWEEP, shared_depth_sweep
+
+    try:
+        shared_depth_sweep(**DEFAULT_SWEEP)
+    except Exception:  # noqa: BLE001 - the page computes it on demand and reports errors there
+        pass
 
 
 def peek(name: str) -> tuple[bool, str | None]:

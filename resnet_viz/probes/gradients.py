@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -332,6 +333,24 @@ def gradient_trajectory(
         if progress:
             progress(step + 1, steps)
     return {"model": name, "layers": [n for n, _ in layers], "norms": norms, "loss": losses}
+
+
+_sweeps: dict[tuple, list[dict]] = {}
+_sweep_lock = threading.Lock()
+
+DEFAULT_SWEEP = dict(depths=(20, 32, 44, 56, 110), seeds=3, batch=32, source="noise", norm="bn", init="kaiming")
+
+
+def shared_depth_sweep(depths: tuple[int, ...], *, seeds: int, batch: int, source: str, norm: str,
+                       init: str) -> list[dict]:
+    """``depth_sweep`` remembered per process for every session (the rows are pure numbers of freshly
+    seeded nets, so one computation serves everyone); the server computes the gradient page's default
+    one at start-up (``DEFAULT_SWEEP``). Callers get a copy."""
+    key = (tuple(depths), seeds, batch, source, norm, init)
+    with _sweep_lock:  # one computation per key, even when a whole class asks at once
+        if key not in _sweeps:
+            _sweeps[key] = depth_sweep(list(depths), seeds=seeds, batch=batch, source=source, norm=norm, init=init)
+        return [dict(r) for r in _sweeps[key]]
 
 
 # ----------------------------------------------------------------------------- words from numbers
