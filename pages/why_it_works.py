@@ -61,6 +61,14 @@ def probe_key(kind: str, run, settings: tuple) -> str:
     return f"{kind}-{hashlib.sha1(ident.encode()).hexdigest()[:16]}"
 
 
+def start_button(label: str, key: str, what: str, pair, keys: dict[str, str], argv: list[str]) -> None:
+    """A button that starts ``python -m resnet_viz ARGV --model M --weights <checkpoint>`` for both twins."""
+    if st.button(label, key=key, type="primary"):
+        with friendly_errors(what):
+            for m, r in pair.runs.items():
+                start_probe(keys[m], [*argv, "--model", m, "--weights", str(r.checkpoint)])
+
+
 def probe_panel(kind: str, keys: dict[str, str]) -> bool:
     """Live progress of the background jobs ``keys`` (model -> probe key); True when all have finished."""
     states = {n: probe_state(k) for n, k in keys.items()}
@@ -110,11 +118,8 @@ def lesion_tab() -> None:
                 keys = {m: probe_key("lesion", r, (data, n, draws)) for m, r in pair.runs.items()}
                 st.caption(f"Each net is evaluated once per removable block on {n} class-balanced test images, in "
                            "the background: you can leave the page and come back.")
-                if st.button("Run the lesion study", key="lesion_run", type="primary"):
-                    with friendly_errors("Lesion study"):
-                        for m, r in pair.runs.items():
-                            start_probe(keys[m], ["lesion", "--model", m, "--weights", str(r.checkpoint),
-                                                  f"--data={data}", "--limit", str(n), "--random-draws", str(draws)])
+                start_button("Run the lesion study", "lesion_run", "Lesion study", pair, keys,
+                             ["lesion", f"--data={data}", "--limit", str(n), "--random-draws", str(draws)])
                 if probe_panel("Lesion study", keys):
                     with friendly_errors("Lesion study"):
                         for m, r in pair.runs.items():
@@ -295,12 +300,9 @@ def land_tab() -> None:
                     eta = f" At the speed the stored landscapes were computed, about {minutes:.0f} minutes."
                 st.caption(f"{len(keys) * points} grid points x {images} images.{eta} It runs in the background: "
                            "you can leave the page and come back.")
-                if st.button("Compute the landscapes", key="land_run", type="primary"):
-                    with friendly_errors("Loss landscape"):
-                        for n, r in lpair.runs.items():
-                            start_probe(keys[n], ["landscape", "--model", n, "--weights", str(r.checkpoint),
-                                                  f"--data={ldata}", "--dims", str(dims), "--steps", str(steps),
-                                                  "--span", str(span), "--images", str(images)])
+                start_button("Compute the landscapes", "land_run", "Loss landscape", lpair, keys,
+                             ["landscape", f"--data={ldata}", "--dims", str(dims), "--steps", str(steps), "--span",
+                              str(span), "--images", str(images)])
                 if probe_panel("Loss landscape", keys):
                     with friendly_errors("Loss landscape"):
                         land = {n: LandscapeResult.load(probe_paths(k)[0]) for n, k in keys.items()}

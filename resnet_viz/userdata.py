@@ -701,12 +701,9 @@ def stratified_split(
 
 
 def _split_name(split: str) -> str:
-    split = split.lower()
-    if split == "val":
-        return "test"
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test' ('val' means 'test'), not {split!r}")
-    return split
+    from .data import _normalise_split  # the same rule as every other data set
+
+    return _normalise_split(split)
 
 
 class UserImageFolder(torch.utils.data.Dataset):

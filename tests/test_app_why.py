@@ -204,7 +204,8 @@ def test_landscape_tab_computes_in_the_background(cifar_jpg):
     text = _texts(at)
     assert "At the model's own weights (the centre) the loss is" in text
     assert "5 points per axis in [-1, 1], 32 training images" in text
-    assert "Command: `python -m resnet_viz landscape --model" in text and "--out" not in text
+    assert "Command: `python -m resnet_viz landscape --data=" in text and "--model plain56" in text
+    assert "--out" not in text and "--progress-file" not in text
     fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "land_plot" in c.proto.id)
     contours = [t for t in fig["data"] if t["type"] == "contour"]
     shape = lambda z: z["shape"].replace(" ", "") if isinstance(z, dict) else f"{len(z)},{len(z[0])}"  # noqa: E731
