@@ -197,9 +197,43 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradflow_sweep(args: argparse.Namespace) -> int:
+    """``gradflow --sweep 20,32,...``: the first/last ratio of CIFAR twins against depth (the page's sweep)."""
+    import datetime
+
+    import torch
+
+    from .probes.gradients import depth_sweep, sweep_table
+
+    try:
+        depths = tuple(int(d) for d in args.sweep.split(","))
+    except ValueError:
+        raise CliError(f"--sweep takes CIFAR depths separated by commas, e.g. 20,56,110 (got {args.sweep!r})") from None
+    key = {"depths": list(depths), "seeds": args.seeds, "batch": args.batch, "source": args.data, "norm": args.norm,
+           "init": args.init}
+    rows = depth_sweep(list(depths), seeds=args.seeds, batch=args.batch, source=args.data, norm=args.norm,
+                       init=args.init)
+    out = {"key": key, "rows": rows, "provenance": {"command": args.command_line, "torch": torch.__version__,
+                                                     "date": datetime.date.today().isoformat()}}
+    if args.out:
+        from .runs import write_json
+
+        write_json(Path(args.out), out)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        table = sweep_table(rows)
+        _print_table([{k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in r.items()} for r in table],
+                     list(table[0]))
+    return 0
+
+
 def cmd_gradflow(args: argparse.Namespace) -> int:
     from .models import get_info
     from .probes.gradients import twin_gradient_flow
+
+    if args.sweep:
+        return _gradflow_sweep(args)
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if not names:
@@ -537,6 +571,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the batch")
     sp.add_argument("--data", default="noise", help="noise | shapes | cifar10 | imagefolder:PATH")
     sp.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu) | cpu | cuda | mps")
+    sp.add_argument("--sweep", metavar="DEPTHS", help="instead: the first/last ratio of CIFAR twins at these depths "
+                    "(e.g. 20,32,44,56,110), geometric mean over --seeds initialisations")
+    sp.add_argument("--seeds", type=int, default=3, help="with --sweep: initialisations per depth")
+    sp.add_argument("--out", help="with --sweep: also write the JSON result to this file")
     sp.add_argument("--json", action="store_true")
 
     sp = add("explain", "attribution map (Grad-CAM, ...) of one image, saved as an overlay PNG", cmd_explain)

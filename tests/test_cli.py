@@ -110,3 +110,43 @@ def test_shipped_resnet20_says_cat_for_chelsea(tmp_path):
     r = run_cli("classify", str(tmp_path / "cat.png"), "--model", "resnet20", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["label"] == "cat"
+
+
+def test_cli_gradflow_sweep_matches_the_library(tmp_path):
+    import json
+
+    from resnet_viz.probes.gradients import depth_sweep
+
+    out = tmp_path / "sweep.json"
+    r = run_cli("gradflow", "--sweep", "20,32", "--seeds", "2", "--batch", "8", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(out.read_text())
+    assert got["key"] == {"depths": [20, 32], "seeds": 2, "batch": 8, "source": "noise", "norm": "bn",
+                          "init": "kaiming"}
+    assert got["provenance"]["command"] == "python -m resnet_viz gradflow --sweep 20,32 --seeds 2 --batch 8"
+    ref = depth_sweep([20, 32], seeds=2, batch=8)
+    assert [row["ratio"] for row in got["rows"]] == pytest.approx([row["ratio"] for row in ref], rel=1e-5)
+    bad = run_cli("gradflow", "--sweep", "20,x")
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: --sweep takes CIFAR depths")
+
+
+def test_shipped_default_sweep_is_what_the_command_computes():
+    """assets/why/gradflow-sweep.json must equal a fresh computation with its own settings (skipped when it was
+    made with another torch version)."""
+    import json
+
+    import torch
+
+    from resnet_viz.env import assets_dir
+    from resnet_viz.probes.gradients import DEFAULT_SWEEP, _shipped_sweep, depth_sweep
+
+    path = assets_dir() / "why" / "gradflow-sweep.json"
+    shipped = json.loads(path.read_text())
+    if shipped["provenance"]["torch"].split("+")[0] != torch.__version__.split("+")[0]:
+        pytest.skip("the shipped sweep was made with another torch version")
+    key = tuple(DEFAULT_SWEEP[k] if k != "depths" else tuple(DEFAULT_SWEEP[k]) for k in
+                ("depths", "seeds", "batch", "source", "norm", "init"))
+    assert _shipped_sweep(key) == shipped["rows"]
+    fresh = depth_sweep([20, 56], seeds=3, batch=32)
+    by = {r["model"]: r["ratio"] for r in shipped["rows"]}
+    assert [r["ratio"] for r in fresh] == pytest.approx([by[r["model"]] for r in fresh], rel=1e-3)
