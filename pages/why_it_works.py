@@ -46,14 +46,24 @@ def data_choice(col, pair, key: str, split: str) -> str | None:
             return None
         return f"imagefolder:{Path(folder).expanduser()}"
     if choice == "cifar10":
-        try:
-            get_dataset("cifar10", split, download=False)
-        except DataUnavailable as e:
-            if not network_available():
-                st.warning(str(e), icon=":material/cloud_off:")
-                return None
+        missing = cifar_missing(split)
+        if missing and not network_available():
+            st.warning(missing, icon=":material/cloud_off:")
+            return None
+        if missing:
             st.caption("CIFAR-10 is not on this machine yet: the job downloads it first (170 MB).")
     return choice
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def cifar_missing(split: str) -> str | None:
+    """Why torchvision's CIFAR-10 cannot be read here (None when it can); loading it takes a second, so the
+    answer is kept for a minute rather than recomputed on every rerun."""
+    try:
+        get_dataset("cifar10", split, download=False)
+    except DataUnavailable as e:
+        return str(e)
+    return None
 
 
 def probe_key(kind: str, run, settings: tuple) -> str:

@@ -14,6 +14,7 @@ running does nothing (a second click does not start a duplicate).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import os
 import subprocess
@@ -32,6 +33,39 @@ def _reap() -> None:
             _children.remove(p)
 
 
+@contextlib.contextmanager
+def _claim(path: Path):
+    """Yield True for exactly one of several simultaneous starters (a non-blocking ``flock`` on ``path``),
+    False for the others; the lock goes when the ``with`` ends (or the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+@contextlib.contextmanager
+def _machine_job_lock():
+    """One heavy job (training or probe) per machine: the others wait here, shown as "queued"."""
+    with open(runs_root() / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _launch(argv: list[str], log_path: Path) -> subprocess.Popen:
+    """``python ARGV`` detached from the page that asked (own session, output to ``log_path``)."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, *argv], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                cwd=Path(__file__).resolve().parent.parent,
+                                env={**os.environ, "RESNET_VIZ_RUNS": str(runs_root())})
+    _children.append(proc)
+    return proc
+
+
 def set_runs(tag: str, models: list[str]) -> list[Run]:
     return [Run(runs_root() / f"{m}-{tag}") for m in models]
 
@@ -48,34 +82,17 @@ def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: in
     validate_name(tag)
     root = runs_root()
     root.mkdir(parents=True, exist_ok=True)
-    claim = root / f".set-{tag}.claim"
-    try:  # O_EXCL: of two simultaneous clicks exactly one gets here
-        fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        if set_active(tag) or time.time() - claim.stat().st_mtime < 10:
-            return False
-        claim.unlink(missing_ok=True)  # a stale claim from a dead worker
-        return start_set(tag, models, data=data, preset=preset, epochs=epochs, extra_args=extra_args)
-    os.close(fd)
-    try:
-        if set_active(tag):
+    with _claim(root / f".set-{tag}.claim") as mine:
+        if not mine or set_active(tag):  # a simultaneous click, or already queued/running
             return False
         for run in set_runs(tag, models):
             if not (run.status.get("state") == "finished"):
                 (run.path / "STOP").unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "resnet_viz.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
-               "--preset", preset, "--epochs", str(epochs), *extra_args]
-        log = open(root / f".set-{tag}.log", "ab")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
-                                env={**os.environ, "RESNET_VIZ_RUNS": str(root)})
-        log.close()
-        _children.append(proc)
+        proc = _launch(["-m", "resnet_viz.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
+                        "--preset", preset, "--epochs", str(epochs), *extra_args], root / f".set-{tag}.log")
         write_json(root / f".set-{tag}.json", {"pid": proc.pid, "models": models, "data": data, "preset": preset,
                                                "epochs": epochs, "started": time.time()})
         return True
-    finally:
-        claim.unlink(missing_ok=True)
 
 
 def stop_set(tag: str, models: list[str]) -> None:
@@ -97,9 +114,7 @@ def _worker(args: argparse.Namespace) -> int:
             run.path.mkdir(parents=True, exist_ok=True)
             write_json(run.path / "status.json", {"state": "queued", "message": "waiting for a free training slot",
                                                   "pid": os.getpid(), "updated": time.time()})
-    root = runs_root()
-    with open(root / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one training job per machine; the others wait here
+    with _machine_job_lock():
         for model, run in zip(models, runs):
             if run.status.get("state") == "finished":
                 continue
@@ -161,22 +176,12 @@ def start_probe(key: str, argv: list[str]) -> bool:
     """
     result, progress = probe_paths(key)
     result.parent.mkdir(parents=True, exist_ok=True)
-    with open(progress.with_suffix(".claim"), "w") as claim:
-        try:
-            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False  # another session is starting it this instant
-        if probe_state(key)["state"] in ("finished", "running", "queued"):
+    with _claim(progress.with_suffix(".claim")) as mine:
+        if not mine or probe_state(key)["state"] in ("finished", "running", "queued"):
             return False
         write_json(progress, {"state": "queued", "pid": None, "done": 0, "total": 1,
                               "message": "waiting for a free slot", "updated": time.time()})
-        cmd = [sys.executable, "-m", "resnet_viz.jobs", "probe", str(result), str(progress), *argv]
-        log = open(progress.with_suffix(".log"), "ab")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
-                                env={**os.environ, "RESNET_VIZ_RUNS": str(runs_root())})
-        log.close()
-        _children.append(proc)
+        _launch(["-m", "resnet_viz.jobs", "probe", str(result), str(progress), *argv], progress.with_suffix(".log"))
         return True
 
 
@@ -193,8 +198,7 @@ def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
     write_json(Path(progress), {"state": "queued", "pid": os.getpid(), "done": 0, "total": 1,
                                 "message": "waiting for a free slot (one heavy job at a time)",
                                 "updated": time.time()})
-    with open(runs_root() / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one heavy job per machine (training included); the others wait here
+    with _machine_job_lock():  # training included: the others wait here
         err = io.StringIO()
         try:
             with redirect_stderr(err):

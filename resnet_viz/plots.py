@@ -154,18 +154,24 @@ def block_gradients(flows: dict) -> go.Figure:
     return fig
 
 
-def depth_sweep(rows: list[dict]) -> go.Figure:
-    """First/last gradient ratio against depth, geometric mean with min-max bars, plain vs ResNet."""
+def _twins_vs_depth(rows: list[dict], key: str, lo: str, hi: str, hover: str) -> go.Figure:
+    """One value per depth for the plain and the ResNet twins (``key``), with ``lo``-``hi`` bars (over seeds)."""
     fig = go.Figure()
     for skip, label in ((False, "plain"), (True, "ResNet")):
         pts = sorted((r for r in rows if r["skip"] == skip), key=lambda r: r["depth"])
         fig.add_trace(go.Scatter(
-            x=[r["depth"] for r in pts], y=[r["ratio"] for r in pts], mode="lines+markers", name=label,
+            x=[r["depth"] for r in pts], y=[r[key] for r in pts], mode="lines+markers", name=label,
             line=dict(color=skip_color(skip), width=3), marker=dict(size=10),
-            error_y=dict(type="data", symmetric=False, array=[r["max"] - r["ratio"] for r in pts],
-                         arrayminus=[r["ratio"] - r["min"] for r in pts], thickness=1.5),
-            hovertemplate="depth %{x}<br>first/last = %{y:.3g}<extra>" + label + "</extra>",
+            error_y=dict(type="data", symmetric=False, array=[r[hi] - r[key] for r in pts],
+                         arrayminus=[r[key] - r[lo] for r in pts], thickness=1.5),
+            hovertemplate="depth %{x}<br>" + hover + "<extra>" + label + "</extra>",
         ))
+    return fig
+
+
+def depth_sweep(rows: list[dict]) -> go.Figure:
+    """First/last gradient ratio against depth, geometric mean with min-max bars, plain vs ResNet."""
+    fig = _twins_vs_depth(rows, "ratio", "min", "max", "first/last = %{y:.3g}")
     fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text="flat (ratio 1)",
                   annotation_position="bottom right")
     fig.update_layout(xaxis_title="depth (layers)", yaxis_title="first / last conv gradient norm (log)",
@@ -479,17 +485,7 @@ def autocorrelation(lines: dict, rows: list[dict] | None = None) -> go.Figure:
 
 def shattering_vs_depth(rows: list[dict]) -> go.Figure:
     """Lag-1 gradient correlation against depth (mean over seeds, min-max bars), plain vs ResNet."""
-    fig = go.Figure()
-    for skip, label in ((False, "plain"), (True, "ResNet")):
-        pts = sorted((r for r in rows if r["skip"] == skip), key=lambda r: r["depth"])
-        fig.add_trace(go.Scatter(
-            x=[r["depth"] for r in pts], y=[r["lag1"] for r in pts], mode="lines+markers", name=label,
-            line=dict(color=skip_color(skip), width=3), marker=dict(size=10),
-            error_y=dict(type="data", symmetric=False, thickness=1.5,
-                         array=[r["lag1_max"] - r["lag1"] for r in pts],
-                         arrayminus=[r["lag1"] - r["lag1_min"] for r in pts]),
-            hovertemplate="depth %{x}<br>neighbour correlation %{y:.3f}<extra>" + label + "</extra>",
-        ))
+    fig = _twins_vs_depth(rows, "lag1", "lag1_min", "lag1_max", "neighbour correlation %{y:.3f}")
     fig.update_layout(xaxis_title="depth (layers)", yaxis_title="correlation of neighbouring gradients",
                       font=FONT, height=360, legend=dict(orientation="h", y=1.12), yaxis=dict(range=[-0.1, 1.05]),
                       margin=dict(l=10, r=10, t=40, b=10))

@@ -1,5 +1,6 @@
-""""Why it works" experiments on trained twins: the lesion study and the loss landscape read from, or
-computed for, training runs (shipped or local).
+""""Why it works" experiments on trained twins: which twins there are, and the lesion study and loss
+landscape results stored beside their runs (the computations themselves are the CLI commands
+``lesion`` and ``landscape``, run by the app as background jobs).
 
 A probe result is stored beside the run it measured, as ``<run>/<kind>.json`` (``lesion.json``,
 ``landscape.json``): shipped runs carry precomputed ones (made by ``scripts/precompute_why.sh``),
@@ -68,32 +69,6 @@ def data_for(run: Run) -> str:
     if data.startswith("imagefolder:") and not Path(data.split(":", 1)[1]).is_dir() and "cifar" in data.lower():
         return "cifar10"
     return data
-
-
-def test_tensors(lm, data: str, n: int, *, split: str = "test", seed: int = 0):
-    """A class-balanced, seeded subset of ``n`` images of ``data`` as tensors, in the model's preprocessing."""
-    from .data import get_dataset
-    from .probes.lesion import balanced_subset, load_tensors
-
-    ds = get_dataset(data, split, transform=lm.transforms())
-    classes = list(getattr(ds, "classes", []) or [])
-    if classes and len(classes) != lm.meta.num_classes:
-        raise ValueError(f"{data} has {len(classes)} classes but the model predicts {lm.meta.num_classes}")
-    targets = getattr(ds, "targets", None) or [ds[i][1] for i in range(len(ds))]
-    return load_tensors(ds, balanced_subset(targets, n, seed=seed) if n else None)
-
-
-def run_lesion(run: Run, data: str, n: int, *, random_draws: int = 0, swaps=(), seed: int = 0, progress=None):
-    """The lesion study of a run's checkpoint on ``n`` test images of ``data``."""
-    from .probes.lesion import lesion_study
-    from .weights import load_model
-
-    lm = load_model(run.config["model"], run.checkpoint)
-    x, y = test_tensors(lm, data, n, seed=seed)
-    res = lesion_study(lm.model, x, y, name=run.config["model"], random_draws=random_draws, swaps=swaps, seed=seed,
-                       progress=progress)
-    res.extra = {"run": run.name, "data": data, "split": "test", "limit": n, "seed": seed}
-    return res
 
 
 def shipped_study(name: str) -> dict | None:

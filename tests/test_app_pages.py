@@ -233,6 +233,15 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     assert order in text
 
 
+def _page_with_reference(page: str, pair_key: str) -> AppTest:
+    """A page with the reference ResNet-20 checkpoint picked (tests that compare with measured numbers)."""
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    _pick(at, pair_key, "CIFAR-10 ResNet-20 (reference checkpoint")
+    return at
+
+
 def _pick(at: AppTest, key: str, prefix: str) -> None:
     """Select the first option of a selectbox that starts with ``prefix``."""
     box = at.selectbox(key=key)
@@ -253,10 +262,7 @@ def _png(arr) -> bytes:
 def test_feature_maps_page_changes_with_layer_channel_and_image(reference_dir):
     import numpy as np
 
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/feature_maps.py").run()
-    assert not at.exception, at.exception
-    _pick(at, "fm_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
+    at = _page_with_reference("pages/feature_maps.py", "fm_pair")
     first = at.info[0].value
     assert first.startswith("At layer2.0 each net has 32 channels of 16x16 (the input was 32x32 pixels)")
     assert "32x32 to 8x8 positions while the channels grow from 16 to 64" in at.info[1].value
@@ -281,10 +287,7 @@ def test_feature_maps_page_changes_with_layer_channel_and_image(reference_dir):
 
 
 def test_block_anatomy_page_reports_small_residuals_of_a_trained_resnet(reference_dir):
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/block_anatomy.py").run()
-    assert not at.exception, at.exception
-    _pick(at, "ba_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
+    at = _page_with_reference("pages/block_anatomy.py", "ba_pair")
     text = at.info[0].value
     assert "the residual branch F(x) is smaller than the shortcut x in" in text
     assert "median ||F(x)||/||x|| = 0." in text  # measured on the cat: 0.62

@@ -38,6 +38,25 @@ def _folder(at: AppTest, key: str, path) -> None:
     at.text_input(key=f"{key}_folder").set_value(str(path)).run()
 
 
+def _compute_now(tab: str | None, prefix: str, folder, sliders: dict, button: str, timeout: float = 240) -> AppTest:
+    """Open a tab, switch it to "compute now" on ``folder``, set the sliders, start the background jobs,
+    wait for them and draw the page again."""
+    if not _shipped_pairs():
+        pytest.skip("no shipped twins in assets/runs")
+    at = _why(tab)
+    if "stored results" in at.radio(key=f"{prefix}_mode").options:
+        at.radio(key=f"{prefix}_mode").set_value("compute now").run()
+    _folder(at, f"{prefix}_data", folder)
+    for key, value in sliders.items():
+        at.select_slider(key=key).set_value(value).run()
+    at.button(key=button).click().run()
+    assert not at.exception, at.exception
+    _wait_for_probes(timeout)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _shipped_pairs() -> list[str]:
     from resnet_viz.why import twin_pairs
 
@@ -77,18 +96,7 @@ def test_lesion_tab_shows_the_stored_results_of_the_shipped_twins():
 
 
 def test_lesion_tab_computes_on_a_test_subset_in_the_background(cifar_jpg):
-    if not _shipped_pairs():
-        pytest.skip("no shipped twins in assets/runs")
-    at = _why()
-    if "stored results" in at.radio(key="lesion_mode").options:
-        at.radio(key="lesion_mode").set_value("compute now").run()
-    _folder(at, "lesion_data", cifar_jpg)
-    at.select_slider(key="lesion_n").set_value(100).run()
-    at.button(key="lesion_run").click().run()
-    assert not at.exception, at.exception
-    _wait_for_probes()
-    at.run()
-    assert not at.exception, at.exception
+    at = _compute_now(None, "lesion", cifar_jpg, {"lesion_n": 100}, "lesion_run")
     text = _texts(at)
     assert "Removing one block of the ResNet (" in text and "Removing one block of the plain net (" in text
     assert "Measured on 100 class-balanced test images" in text
@@ -188,19 +196,7 @@ def _wait_for_probes(timeout: float = 240) -> None:
 
 
 def test_landscape_tab_computes_in_the_background(cifar_jpg):
-    if not _shipped_pairs():
-        pytest.skip("no shipped twins in assets/runs")
-    at = _why("Loss landscape")
-    if "stored results" in at.radio(key="land_mode").options:
-        at.radio(key="land_mode").set_value("compute now").run()
-    _folder(at, "land_data", cifar_jpg)
-    at.select_slider(key="land_steps").set_value(5).run()
-    at.select_slider(key="land_images").set_value(32).run()
-    at.button(key="land_run").click().run()
-    assert not at.exception, at.exception
-    _wait_for_probes()
-    at.run()
-    assert not at.exception, at.exception
+    at = _compute_now("Loss landscape", "land", cifar_jpg, {"land_steps": 5, "land_images": 32}, "land_run")
     text = _texts(at)
     assert "At the model's own weights (the centre) the loss is" in text
     assert "5 points per axis in [-1, 1], 32 training images" in text
@@ -219,20 +215,10 @@ def test_landscape_job_failure_is_reported_not_raised(tmp_path):
     """A folder whose classes are not the nets' classes: the job fails and the page says why."""
     from PIL import Image
 
-    if not _shipped_pairs():
-        pytest.skip("no shipped twins in assets/runs")
     for cls in ("cats", "dogs"):
         (tmp_path / "train" / cls).mkdir(parents=True)
         Image.new("RGB", (32, 32), (120, 30, 30)).save(tmp_path / "train" / cls / "a.png")
-    at = _why("Loss landscape")
-    if "stored results" in at.radio(key="land_mode").options:
-        at.radio(key="land_mode").set_value("compute now").run()
-    _folder(at, "land_data", tmp_path)
-    at.select_slider(key="land_steps").set_value(5).run()
-    at.button(key="land_run").click().run()
-    _wait_for_probes(120)
-    at.run()
-    assert not at.exception, at.exception
+    at = _compute_now("Loss landscape", "land", tmp_path, {"land_steps": 5}, "land_run", timeout=120)
     warnings = " ".join(w.value for w in at.warning)
     assert "the data set has 2 classes but" in warnings and "predicts 10" in warnings
 
