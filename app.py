@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from resnet_viz.app.common import boot, sidebar
+from resnet_viz.app.common import boot, page_running, sidebar
 from resnet_viz.app.figures import lesson_pack_button, start_page
 
 st.set_page_config(page_title="resnet-viz: why skip connections work", page_icon=":material/hub:",
@@ -18,10 +18,12 @@ pages = [
     st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
     st.Page("pages/block_anatomy.py", title="Inside a block", icon=":material/add_circle:"),
     st.Page("pages/why_it_works.py", title="Why it works", icon=":material/science:"),
+    st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
 ]
 page = st.navigation(pages)
-sidebar()
+sidebar(wait_for_torch=page.url_path != "")  # Home renders before torch is loaded (see pages/home.py)
 start_page()
-page.run()
+with page_running():  # the start-up thread waits while a page script runs
+    page.run()
 with st.sidebar:
     lesson_pack_button()  # every figure the page just drew, as one zip

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PAGES = ["", "architectures", "gradient_flow", "degradation", "classify_explain", "feature_maps", "block_anatomy",
-         "why_it_works"]
+         "why_it_works", "your_data"]
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -140,8 +140,9 @@ data = {"shapes, 2,000 images (quick demo)": "shapes:2000", "shapes, 10,000 imag
 if data is None:
     folder = st.text_input("Folder on the server (class sub-folders, optional train/ and test/)", key="train_folder")
     data = f"imagefolder:{folder}" if folder else None
-    if folder and not (Path(folder) / "test").is_dir():
-        st.warning("This folder has no test/ sub-folder: the test error will be measured on the training images.")
+    if folder and not (Path(folder) / "test").is_dir() and not (Path(folder) / "val").is_dir():
+        st.caption("No test/ sub-folder: 20 % of every class is held out as test images (stratified, seed 0), "
+                   "as on the Your data page.")
 d1, d2 = (int(v) for v in depth_pair.split(" vs "))
 models = [f"{k}{d}" for d in (d1, d2) for k in ("plain", "resnet")]
 short = (data.replace(":", "") if data and not data.startswith("imagefolder:") else

@@ -1,12 +1,14 @@
-"""Home: what the app shows, a path through it, and what this machine has available."""
+"""Home: what the app shows, a path through it, and what this machine has available.
 
-import pandas as pd
+The first page a student sees renders without torch (importing torch and torchvision takes 3-4 s on a
+small CPU): parameter counts come from the shipped model-stats file, and the machine and weights sections,
+which need torch, fill in when the server's start-up thread has imported it (``common.torch_ready``).
+"""
+
 import streamlit as st
 
-from resnet_viz.app.common import hub_dir, network_available, takeaway
-from resnet_viz.env import device_summary
-from resnet_viz.models import count_params, list_models
-from resnet_viz.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
+from resnet_viz.app.common import hub_dir, network_available, takeaway, torch_ready
+from resnet_viz.story import param_count
 
 st.title("resnet-viz: why do skip connections work?")
 st.markdown(
@@ -17,7 +19,7 @@ st.markdown(
     "the same layers with the `+ x` removed, shown side by side."
 )
 
-p_res, p_plain = count_params("resnet56"), count_params("plain56")
+p_res, p_plain = param_count("resnet56"), param_count("plain56")
 takeaway(f"ResNet-56 has {p_res:,} parameters and its plain twin Plain-56 has {p_plain:,}: "
          f"{'exactly the same' if p_res == p_plain else 'not the same'}. With the paper's option A shortcut "
          "the skip connection adds no parameters at all, so any difference you see between the twins "
@@ -95,17 +97,14 @@ lc = st.columns(3)
 for i, (page, label, query) in enumerate(LESSONS):
     lc[i % 3].page_link(page, label=label, query_params=query, icon=":material/school:")
 
-st.subheader("This machine")
-c1, c2, c3 = st.columns(3)
-c1.metric("Compute", device_summary())
-online = network_available()
-c2.metric("Network", "online" if online else "offline")
-c3.metric("Models registered", len(list_models()))
-st.caption(f"torch hub cache (ImageNet and reference weights): `{hub_dir()}`")
-
 
 @st.cache_data(ttl=30, show_spinner=False)
-def weights_table() -> pd.DataFrame:
+def weights_table():
+    import pandas as pd
+
+    from resnet_viz.models import list_models
+    from resnet_viz.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
+
     rows = []
     for arch in REFERENCE_FILES:
         avail = available_weights(arch)
@@ -123,13 +122,42 @@ def weights_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-st.subheader("Pretrained weights on this machine")
-table = weights_table()
-n_ok = int(table["available"].sum())
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"available": st.column_config.CheckboxColumn("available")})
-if n_ok < len(table):
-    where = "downloaded automatically the first time a page needs them" if online else (
-        f"missing: this machine is offline. Copy the files into `{hub_dir()}` (or a folder listed in "
-        "`RESNET_VIZ_WEIGHTS_DIRS`); pages fall back to what is available")
-    st.caption(f"{len(table) - n_ok} of {len(table)} weight files are {where}.")
+def machine() -> None:
+    """Compute, network, models and weight files; until torch is loaded, a line that says so (it fills in)."""
+    from resnet_viz.env import device_summary
+    from resnet_viz.models import list_models
+
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Compute", device_summary())
+    online = network_available()
+    c2.metric("Network", "online" if online else "offline")
+    c3.metric("Models registered", len(list_models()))
+    st.caption(f"torch hub cache (ImageNet and reference weights): `{hub_dir()}`")
+
+    st.subheader("Pretrained weights on this machine")
+    table = weights_table()
+    n_ok = int(table["available"].sum())
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"available": st.column_config.CheckboxColumn("available")})
+    if n_ok < len(table):
+        where = "downloaded automatically the first time a page needs them" if online else (
+            f"missing: this machine is offline. Copy the files into `{hub_dir()}` (or a folder listed in "
+            "`RESNET_VIZ_WEIGHTS_DIRS`); pages fall back to what is available")
+        st.caption(f"{len(table) - n_ok} of {len(table)} weight files are {where}.")
+
+
+st.subheader("This machine")
+ready = torch_ready()
+
+
+@st.fragment(run_every=None if ready else 0.5)
+def machine_section() -> None:
+    if not torch_ready():
+        st.caption("Checking this machine: the server is loading PyTorch (a few seconds after it starts)...")
+    elif not ready:
+        st.rerun()  # the whole app once more: this section and the sidebar's compute line, without the timer
+    else:
+        machine()
+
+
+machine_section()

@@ -319,10 +319,15 @@ def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     from .runs import run_dir_for
     from .train import Diverged, TrainConfig, train
 
+    mode = args.mode or ("finetune" if args.pretrained else "scratch")
+    if args.pretrained and mode == "scratch":
+        raise CliError("--pretrained starts from ImageNet weights, --mode scratch from random ones: use --mode "
+                       "finetune or --mode probe with --pretrained, or drop --pretrained")
     cfg = TrainConfig(model=args.model, data=args.data, preset=args.preset, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
                       norm=args.norm, init=args.init, shortcut=args.shortcut, augment=not args.no_augment,
-                      limit_train=args.limit_train, limit_test=args.limit_test, device=args.device)
+                      limit_train=args.limit_train, limit_test=args.limit_test, device=args.device, mode=mode,
+                      image_size=args.size)
     out = run_dir_for(args.out)
     bar = None
     rank = int(os.environ.get("RANK", "0"))
@@ -593,9 +598,19 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(sp)
     sp.add_argument("--json", action="store_true")
 
-    sp = add("train", "train a CIFAR-family model into a run folder (data-parallel under torchrun)", cmd_train)
-    sp.add_argument("--model", required=True, help="a CIFAR-family model, e.g. resnet20 or plain56")
-    sp.add_argument("--data", default="shapes", help="cifar10 | imagefolder:PATH | shapes[:N]")
+    sp = add("train", "train a ResNet or its plain twin into a run folder: from scratch, or fine-tuned / "
+                      "linear-probed from ImageNet weights (data-parallel under torchrun)", cmd_train)
+    sp.add_argument("--model", required=True, help="e.g. resnet20, plain56 (CIFAR family, 32 px) or resnet18, "
+                                                   "plain18, resnet50 (torchvision family, 224 px)")
+    sp.add_argument("--data", default="shapes", help="cifar10 | imagefolder:PATH | zip:FILE | shapes[:N]")
+    sp.add_argument("--pretrained", action="store_true",
+                    help="start from torchvision's ImageNet weights (ResNet-18/34/50/...; implies --mode finetune)")
+    sp.add_argument("--mode", choices=["finetune", "probe", "scratch"], default=None,
+                    help="finetune: train all layers from ImageNet weights; probe: train only a new final layer "
+                         "on the frozen ImageNet backbone; scratch: random initial weights (default without "
+                         "--pretrained)")
+    sp.add_argument("--size", type=int, default=0,
+                    help="side of the square training images in pixels (default: the model's own, 32 or 224)")
     sp.add_argument("--preset", default="fast", choices=["paper", "fast"],
                     help="paper: He et al. 2015 recipe; fast: one-cycle for short CPU demos")
     sp.add_argument("--epochs", type=int, default=None, help="default: 164 (paper) or 12 (fast)")

@@ -512,26 +512,43 @@ def _cifar10(split: str, transform: Callable | None, root: Path, download: bool 
         raise _cifar_missing(root, f"{type(e).__name__}: {e}") from None
 
 
+_SCANS: dict[tuple[str, float], Any] = {}  # (folder, mtime) -> userdata.FolderReport, per process
+
+
 def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
-    """``ImageFolder`` on ``PATH/<split>`` (``val`` stands in for a missing ``test``), else on ``PATH``."""
+    """``PATH/train`` + ``PATH/test`` (``val`` stands in for ``test``): torchvision ``ImageFolder`` on
+    ``PATH/<split>``. A folder of class folders without that split (``PATH/<class>/*``, or ``PATH/train``
+    alone) is the user's own data: every image is checked (``userdata.scan_folder``) and the test split
+    is held out from it (stratified, seeded: ``userdata.stratified_split``), so the two splits never
+    share an image."""
     from torchvision.datasets import ImageFolder
 
     path = Path(path_arg).expanduser()
     if not path.is_dir():
         raise DataUnavailable(f"Image folder '{path}' does not exist.")
     names = ["train"] if split == "train" else ["test", "val"]
-    base = next((path / n for n in names if (path / n).is_dir()), None)
-    if base is None:
-        if any((path / n).is_dir() for n in ("train", "test", "val")):
-            wanted = " or ".join(f"'{n}'" for n in names)
-            raise DataUnavailable(f"Image folder '{path}' has train/test sub-folders but no {wanted} folder.")
-        base = path
+    has = {n: (path / n).is_dir() for n in ("train", "test", "val")}
+    if has["train"] and (has["test"] or has["val"]):
+        base = next(path / n for n in names if has[n])
+        try:
+            return ImageFolder(str(base), transform=transform)
+        except FileNotFoundError:
+            raise DataUnavailable(
+                f"No class folders with images found in '{base}' (expected {base}/<class name>/<image files>)."
+            ) from None
+    if (has["test"] or has["val"]) and not has["train"]:
+        raise DataUnavailable(f"Image folder '{path}' has a test folder but no 'train' folder next to it.")
+    from .userdata import UserDataError, UserImageFolder, scan_folder
+
+    # rescanned when the folder or one of its class folders changes (files added, removed, renamed)
+    key = (str(path.resolve()), max([path.stat().st_mtime] + [p.stat().st_mtime for p in path.iterdir() if p.is_dir()]))
+    report = _SCANS.get(key)
+    if report is None:
+        report = _SCANS[key] = scan_folder(path)
     try:
-        return ImageFolder(str(base), transform=transform)
-    except FileNotFoundError:
-        raise DataUnavailable(
-            f"No class folders with images found in '{base}' (expected {base}/<class name>/<image files>)."
-        ) from None
+        return UserImageFolder(report, split, transform)
+    except UserDataError as e:
+        raise DataUnavailable(str(e)) from None
 
 
 def get_dataset(

@@ -7,13 +7,17 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: the Home page renders without it (issue #7)
+    import torch
 
 
 def resolve_device(name: str = "auto") -> torch.device:
     """``auto`` picks cuda, then mps, then cpu; an explicit device that is absent is an error."""
+    import torch
+
     name = (name or "auto").lower()
     if name == "auto":
         if torch.cuda.is_available():
@@ -32,6 +36,8 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def device_summary() -> str:
     """One line for status displays, e.g. 'CUDA: NVIDIA H100 (1 GPU)' or 'CPU: 2 threads'."""
+    import torch
+
     if torch.cuda.is_available():
         return f"CUDA: {torch.cuda.get_device_name(0)} ({torch.cuda.device_count()} GPU)"
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -47,6 +53,8 @@ def configure_threads(n: int | None = None) -> int:
 
     Default: the number of cores available to this process (``RESNET_VIZ_THREADS`` overrides).
     """
+    import torch
+
     global _threads_set
     if not _threads_set:
         n = n or int(os.environ.get("RESNET_VIZ_THREADS", "0")) or cpu_count()
@@ -70,6 +78,8 @@ def cache_dir() -> Path:
 
 def hub_checkpoint_dir() -> Path:
     """torch.hub's checkpoint cache (``$TORCH_HOME/hub/checkpoints``), shared with torchvision."""
+    import torch
+
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 

@@ -55,49 +55,70 @@ def _machine_job_lock():
         yield
 
 
-def _launch(argv: list[str], log_path: Path) -> subprocess.Popen:
+def _launch(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """``python ARGV`` detached from the page that asked (own session, output to ``log_path``)."""
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, *argv], stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 cwd=Path(__file__).resolve().parent.parent,
-                                env={**os.environ, "RESNET_VIZ_RUNS": str(runs_root())})
+                                env={**os.environ, **(env or {}), "RESNET_VIZ_RUNS": str(runs_root())})
     _children.append(proc)
     return proc
 
 
-def set_runs(tag: str, models: list[str]) -> list[Run]:
-    return [Run(runs_root() / f"{m}-{tag}") for m in models]
+def _split_model(spec: str) -> tuple[str, str]:
+    """``"resnet18:finetune"`` -> ``("resnet18", "finetune")``; a bare name trains from scratch."""
+    name, _, mode = spec.partition(":")
+    return name, mode or "scratch"
 
 
-def set_active(tag: str) -> bool:
+def set_runs(tag: str, models: list[str], root: Path | None = None) -> list[Run]:
+    """The runs ``<model>-<tag>`` of a set (``models`` may carry a mode: ``resnet18:finetune``)."""
+    return [Run((root or runs_root()) / f"{_split_model(m)[0]}-{tag}") for m in models]
+
+
+def set_active(tag: str, root: Path | None = None) -> bool:
     """Whether a job for this set is queued or running (its worker process is alive)."""
     _reap()
-    marker = read_json(runs_root() / f".set-{tag}.json", {}) or {}
+    marker = read_json((root or runs_root()) / f".set-{tag}.json", {}) or {}
     return pid_alive(marker.get("pid"))
 
 
-def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: int, extra_args: list[str] = ()) -> bool:
-    """Start training ``models`` as runs ``<model>-<tag>`` in the background. False if already active."""
+def set_pid(tag: str, root: Path | None = None) -> int | None:
+    """The worker process of the set, while it is alive."""
+    marker = read_json((root or runs_root()) / f".set-{tag}.json", {}) or {}
+    return marker.get("pid") if pid_alive(marker.get("pid")) else None
+
+
+def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: int, extra_args: list[str] = (),
+              root: Path | None = None, env: dict[str, str] | None = None) -> bool:
+    """Start training ``models`` as runs ``<model>-<tag>`` in the background. False if already active.
+
+    ``models`` entries may name a mode (``resnet18:finetune``, ``plain18:scratch``). ``root`` is the run
+    store of the set (default: the shared one; the "Your data" page uses a session's own folder); the
+    machine's job lock is the shared store's whatever the root. ``env`` is added to the worker's environment.
+    """
     validate_name(tag)
-    root = runs_root()
+    root = Path(root) if root is not None else runs_root()
     root.mkdir(parents=True, exist_ok=True)
+    runs_root().mkdir(parents=True, exist_ok=True)
     with _claim(root / f".set-{tag}.claim") as mine:
-        if not mine or set_active(tag):  # a simultaneous click, or already queued/running
+        if not mine or set_active(tag, root):  # a simultaneous click, or already queued/running
             return False
-        for run in set_runs(tag, models):
+        for run in set_runs(tag, models, root):
             if not (run.status.get("state") == "finished"):
                 (run.path / "STOP").unlink(missing_ok=True)
         proc = _launch(["-m", "resnet_viz.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
-                        "--preset", preset, "--epochs", str(epochs), *extra_args], root / f".set-{tag}.log")
+                        "--preset", preset, "--epochs", str(epochs), "--root", str(root), *extra_args],
+                       root / f".set-{tag}.log", env)
         write_json(root / f".set-{tag}.json", {"pid": proc.pid, "models": models, "data": data, "preset": preset,
                                                "epochs": epochs, "started": time.time()})
         return True
 
 
-def stop_set(tag: str, models: list[str]) -> None:
+def stop_set(tag: str, models: list[str], root: Path | None = None) -> None:
     """Ask every run of the set to stop (the running one stops at its next step, queued ones never start)."""
-    for run in set_runs(tag, models):
+    for run in set_runs(tag, models, root):
         run.path.mkdir(parents=True, exist_ok=True)
         run.request_stop()
 
@@ -108,14 +129,15 @@ def _worker(args: argparse.Namespace) -> int:
 
     configure_threads()
     models = args.models.split(",")
-    runs = set_runs(args.tag, models)
+    runs = set_runs(args.tag, models, Path(args.root) if args.root else None)
     for run in runs:  # show the whole set as queued straight away
         if run.status.get("state") != "finished":
             run.path.mkdir(parents=True, exist_ok=True)
             write_json(run.path / "status.json", {"state": "queued", "message": "waiting for a free training slot",
                                                   "pid": os.getpid(), "updated": time.time()})
     with _machine_job_lock():
-        for model, run in zip(models, runs):
+        for spec, run in zip(models, runs):
+            model, mode = _split_model(spec)
             if run.status.get("state") == "finished":
                 continue
             if run.stop_requested():
@@ -123,12 +145,15 @@ def _worker(args: argparse.Namespace) -> int:
                                                       "updated": time.time()})
                 continue
             cfg = TrainConfig(model=model, data=args.data, preset=args.preset, epochs=args.epochs,
-                              limit_train=args.limit_train, limit_test=args.limit_test)
+                              limit_train=args.limit_train, limit_test=args.limit_test, mode=mode,
+                              image_size=args.size, batch_size=args.batch_size)
             resume = (run.path / "resume.pt").is_file()
+            argv = ["train", "--model", model, "--data", args.data, "--preset", args.preset, "--epochs",
+                    str(args.epochs), "--out", run.name]
+            argv += (["--pretrained", "--mode", mode] if mode != "scratch" else [])
+            argv += (["--size", str(args.size)] if args.size else []) + ["--batch-size", str(args.batch_size)]
             try:
-                train(cfg, run.path, resume=resume, argv=["train", "--model", model, "--data", args.data, "--preset",
-                                                          args.preset, "--epochs", str(args.epochs), "--out",
-                                                          str(run.path)])
+                train(cfg, run.path, resume=resume, argv=argv)
             except Diverged:
                 continue
             except Exception as e:  # noqa: BLE001 - recorded in the run's status; go on with the next run
@@ -222,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, required=True)
     ap.add_argument("--limit-train", type=int, default=0)
     ap.add_argument("--limit-test", type=int, default=0)
+    ap.add_argument("--root", default=None, help="run store of the set (default: the shared one)")
+    ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--batch-size", type=int, default=128)
     return _worker(ap.parse_args(argv))
 
 

@@ -6,8 +6,12 @@ colour-blind safe): orange for plain, blue for residual.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
-from torch import nn
+
+if TYPE_CHECKING:  # torch is imported where it is used: the app's sidebar (every page) needs no torch
+    from torch import nn
 
 PLAIN_COLOR = "#E69F00"  # Okabe-Ito orange
 RESNET_COLOR = "#0072B2"  # Okabe-Ito blue
@@ -56,6 +60,8 @@ def block_dot(block: nn.Module, *, title: str, skip: bool, shortcut_label: str |
     Both twins get the same two-column layout (layers on the left, the shortcut on the right,
     drawn dashed and grey in the plain twin), so they render at the same scale side by side.
     """
+    from torch import nn
+
     convs = [(n, m) for n, m in block.named_children() if isinstance(m, nn.Conv2d)]
     color = skip_color(skip)
     lines = [
@@ -275,51 +281,58 @@ def responses_figure(responses: dict[str, list[dict]]) -> go.Figure:
     return fig
 
 
-def _square_cells(fig: go.Figure) -> None:
-    """No tick labels, and every subplot's y axis tied to its own x axis (square pixels everywhere)."""
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    for key in list(fig.layout):
-        if key.startswith("yaxis"):
-            fig.layout[key].scaleanchor = "x" + key[5:]
+def _tiled(tiles: list[tuple[int, int, object, str, str, dict]], *, rows: int, cols: int, gap_x: float,
+           gap_y: float, layout: dict, toward: tuple[str, str] = ("center", "middle")) -> go.Figure:
+    """Maps drawn as equal square tiles on ONE pair of hidden axes (a subplot per map made the browser draw
+    dozens of axes). ``tiles``: ``(row, col, map (H, W), label, hovertemplate, heatmap options)``. Each map is
+    its own heatmap trace named after its label (it keeps its own colour scale, and the CSV export names it);
+    hover can show the map's own pixel coordinates as ``customdata[0]`` (x) and ``customdata[1]`` (y). The
+    labels are ``fig.layout.annotations``, in the order of ``tiles``, in the gutter above each row. The tiles keep
+    square pixels; ``toward`` says where they sit (x, y) when the figure is wider or taller than they need."""
+    import numpy as np
+
+    traces, labels = [], []
+    for r, k, m, label, hover, opts in tiles:
+        m = np.asarray(m)
+        h, w = m.shape
+        left, top = k * (1 + gap_x), gap_y + r * (1 + gap_y)
+        yy, xx = np.mgrid[0:h, 0:w]
+        traces.append(go.Heatmap(z=m, x0=left + 0.5 / w, dx=1 / w, y0=top + 0.5 / h, dy=1 / h, name=label,
+                                 customdata=np.stack([xx, yy], axis=-1).astype(np.int16), hovertemplate=hover,
+                                 colorscale="Viridis", **opts))
+        labels.append(dict(x=left + 0.5, y=top, text=label, showarrow=False, yanchor="bottom", font=dict(size=12)))
+    return go.Figure(traces, layout=dict(
+        annotations=labels, plot_bgcolor="white", font=dict(size=12), **layout,
+        xaxis=dict(visible=False, range=[0, cols + (cols - 1) * gap_x], constrain="domain", constraintoward=toward[0]),
+        yaxis=dict(visible=False, range=[rows * (1 + gap_y), 0], scaleanchor="x", constrain="domain",
+                   constraintoward=toward[1])))
 
 
 def feature_grid(maps, channels: list[int], *, title: str, color: str, zrange: tuple[float, float] | None = None,
                  cols: int = 4) -> go.Figure:
-    """A grid of activation maps (one heatmap per channel, hover shows values). ``maps``: (C, H, W) array."""
-    from plotly.subplots import make_subplots
+    """A grid of activation maps (one heatmap per channel, hover shows values). ``maps``: (C, H, W) array.
 
+    With ``zrange`` every map shares that colour scale; without, each map has its own (the colour bar is the
+    first map's). ``fig.layout.annotations`` are the maps' labels, in order."""
+    z = dict(zmin=zrange[0], zmax=zrange[1]) if zrange else {}
+    tiles = [(*divmod(i, cols), maps[c], f"ch {c}",
+              f"channel {c}<br>x %{{customdata[0]}}, y %{{customdata[1]}}<br>%{{z:.3f}}<extra></extra>",
+              dict(showscale=i == 0, colorbar=dict(thickness=14), **z)) for i, c in enumerate(channels)]
     rows = (len(channels) + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"ch {c}" for c in channels],
-                        horizontal_spacing=0.02, vertical_spacing=0.06)
-    for i, c in enumerate(channels):
-        r, k = divmod(i, cols)
-        fig.add_trace(go.Heatmap(z=maps[c][::-1], colorscale="Viridis", showscale=i == 0,
-                                 zmin=zrange[0] if zrange else None, zmax=zrange[1] if zrange else None,
-                                 hovertemplate=f"channel {c}<br>x %{{x}}, y %{{y}}<br>%{{z:.3f}}<extra></extra>"),
-                      row=r + 1, col=k + 1)
-    _square_cells(fig)
-    fig.update_layout(title=dict(text=title, font=dict(color=color, size=17)), height=170 * rows + 60,
-                      margin=dict(l=5, r=5, t=60, b=5), font=dict(size=12))
-    return fig
+    return _tiled(tiles, rows=rows, cols=cols, gap_x=0.06, gap_y=0.22, toward=("left", "top"), layout=dict(
+        title=dict(text=title, font=dict(color=color, size=17)), height=max(230, 130 * rows + 60),
+        margin=dict(l=5, r=5, t=50, b=5)))
 
 
 def stage_strip(strips: dict[str, list[tuple[str, object]]]) -> go.Figure:
-    """One channel-averaged map per stage, one row per model: resolution shrinks, channels grow."""
-    from plotly.subplots import make_subplots
+    """One channel-averaged map per stage, one row per model: resolution shrinks, channels grow.
 
-    names = list(strips)
-    ncols = max(len(v) for v in strips.values())
-    titles = [f"{_label(n)} {stage}" for n in names for stage, _ in strips[n]]
-    fig = make_subplots(rows=len(names), cols=ncols, subplot_titles=titles, horizontal_spacing=0.02,
-                        vertical_spacing=0.12)
-    for r, n in enumerate(names, start=1):
-        for c, (stage, m) in enumerate(strips[n], start=1):
-            fig.add_trace(go.Heatmap(z=m[::-1], colorscale="Viridis", showscale=False,
-                                     hovertemplate=f"{stage}<br>%{{z:.3f}}<extra>{_label(n)}</extra>"), row=r, col=c)
-    _square_cells(fig)
-    fig.update_layout(height=190 * len(names) + 40, margin=dict(l=5, r=5, t=40, b=5), font=dict(size=12))
-    return fig
+    Every map is drawn at the same size with its own colour scale; hover gives its own pixel coordinates."""
+    tiles = [(r, k, m, f"{_label(n)} {stage}",
+              f"{stage}<br>x %{{customdata[0]}}, y %{{customdata[1]}}<br>%{{z:.3f}}<extra>{_label(n)}</extra>",
+              dict(showscale=False)) for r, n in enumerate(strips) for k, (stage, m) in enumerate(strips[n])]
+    return _tiled(tiles, rows=len(strips), cols=max(len(v) for v in strips.values()), gap_x=0.08, gap_y=0.2,
+                  layout=dict(height=190 * len(strips) + 40, margin=dict(l=5, r=5, t=10, b=5)))
 
 
 def overlay(image, heat, *, opacity: float = 0.5, title: str = "") -> go.Figure:
@@ -543,4 +556,62 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
         for i in range(1, len(names) + 1):
             fig.layout[f"scene{'' if i == 1 else i}"].update(zaxis_title="log10 loss", xaxis_title="a",
                                                              yaxis_title="b")
+    return fig
+
+
+def confusion_figure(evs: dict[str, dict]) -> go.Figure:
+    """One confusion matrix per net (rows: true class, columns: predicted), counts with row percentages."""
+    import numpy as np
+    from plotly.subplots import make_subplots
+
+    from .yourdata import confusion
+
+    names = list(evs)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[_label(n) for n in names],
+                        horizontal_spacing=0.12)
+    for c, n in enumerate(names, start=1):
+        ev = evs[n]
+        m = confusion(ev)
+        rows = np.maximum(m.sum(1, keepdims=True), 1)
+        pct = 100 * m / rows
+        classes = ev["classes"]
+        fig.add_trace(go.Heatmap(
+            z=pct, x=classes, y=classes, zmin=0, zmax=100, colorscale="Blues", showscale=c == len(names),
+            colorbar=dict(title="% of row"), text=m, texttemplate="%{text}",
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.0f} % of the row)<extra>"
+                          f"{_label(n)}</extra>"), row=1, col=c)
+        fig.update_xaxes(title_text="predicted class", row=1, col=c)
+        fig.update_yaxes(title_text="true class" if c == 1 else None, autorange="reversed", row=1, col=c)
+    for ann, n in zip(fig.layout.annotations, names):
+        ann.font = dict(color=_twin_color(n), size=16)
+    k = len(next(iter(evs.values()))["classes"])
+    fig.update_layout(font=FONT, height=max(360, 60 + 34 * k), margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def class_accuracy_figure(evs: dict[str, dict]) -> go.Figure:
+    """Held-out accuracy per class, the two nets side by side."""
+    from .yourdata import per_class_accuracy
+
+    fig = go.Figure()
+    for n, ev in evs.items():
+        acc = per_class_accuracy(ev)
+        fig.add_trace(go.Bar(x=list(acc), y=[None if v is None else 100 * v for v in acc.values()], name=_label(n),
+                             marker_color=_twin_color(n),
+                             hovertemplate="%{x}: %{y:.1f} % correct<extra>" + _label(n) + "</extra>"))
+    fig.update_layout(barmode="group", font=FONT, height=380, yaxis=dict(title="held-out accuracy (%)",
+                      range=[0, 100]), margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=1.1))
+    return fig
+
+
+def class_counts_figure(counts: dict[str, dict[str, int]]) -> go.Figure:
+    """Images per class and split (``{split: {class: n}}``)."""
+    fig = go.Figure()
+    colours = {"train": "#555555", "test": "#BBBBBB"}
+    for split, per_class in counts.items():
+        fig.add_trace(go.Bar(x=list(per_class), y=list(per_class.values()), name=split,
+                             marker_color=colours.get(split, "#777777"),
+                             hovertemplate="%{x}: %{y} " + split + " images<extra></extra>"))
+    fig.update_layout(barmode="stack", font=FONT, height=300, yaxis=dict(title="images"),
+                      margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=1.15))
     return fig

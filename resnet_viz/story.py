@@ -5,7 +5,9 @@ probe results (never written by hand). A step whose data is missing returns None
 from __future__ import annotations
 
 import functools
+import json
 import statistics
+import sys
 import threading
 
 
@@ -34,16 +36,23 @@ STEP_FUNCTIONS = ("degradation_line", "architecture_line", "gradient_line", "blo
 _failed: set[str] = set()
 
 
-def warm() -> None:
+def warm(between=None) -> None:
     """Compute every line (the server does this in a background thread at start-up), then the gradient
-    page's default depth sweep, so the first visitors of those pages do not wait for them."""
+    page's default depth sweep, so the first visitors of those pages do not wait for them.
+
+    ``between()``, when given, is called before each step: the server passes one that waits while a page
+    script is running, so this background work does not slow down the page a student has just opened."""
     for name in STEP_FUNCTIONS:
+        if between is not None:
+            between()
         try:
             globals()[name]()
         except Exception:  # noqa: BLE001 - the Home page says the line is not available
             _failed.add(name)
     from .probes.gradients import DEFAULT_SWEEP, shared_depth_sweep
 
+    if between is not None:
+        between()
     try:
         shared_depth_sweep(**DEFAULT_SWEEP)
     except Exception:  # noqa: BLE001 - the page computes it on demand and reports errors there
@@ -58,11 +67,54 @@ def peek(name: str) -> tuple[bool, str | None]:
     return (name in _failed), None
 
 
-@_once
-def architecture_line() -> str:
+def _stats_version() -> str | None:
+    """The installed torch version as ``resnet_viz.stats`` names its files, without importing torch."""
+    torch = sys.modules.get("torch")
+    version = getattr(torch, "__version__", None)
+    if version is None:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
+
+        try:
+            version = dist_version("torch")
+        except PackageNotFoundError:
+            return None
+    return str(version).split("+")[0]
+
+
+@functools.cache
+def _stats_params() -> dict[str, int]:
+    """Parameter counts from the model-stats files of this torch version (``resnet_viz.stats``: the shipped
+    file, then this machine's cache, which wins), read without importing torch; empty when there are none."""
+    from .env import assets_dir, cache_dir
+
+    version = _stats_version()
+    out: dict[str, int] = {}
+    if version is None:
+        return out
+    for src in (assets_dir(), cache_dir()):
+        try:
+            rows = json.loads((src / f"model_stats-{version}.json").read_text())
+            out.update({r["name"]: int(r["params"]) for r in rows})
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return out
+
+
+def param_count(name: str) -> int:
+    """Parameters of a registered model: from the model-stats file when it has the model (instant, no torch),
+    else counted on the meta device (``models.count_params``, imports torch)."""
+    n = _stats_params().get(name)
+    if n is not None:
+        return n
     from .models import count_params
 
-    p, r = count_params("plain56"), count_params("resnet56")
+    return count_params(name)
+
+
+@_once
+def architecture_line() -> str:
+    p, r = param_count("plain56"), param_count("resnet56")
     if p == r:
         return f"Plain-56 and ResNet-56 both have {r:,} parameters (exactly the same): the skip connection is only " \
                "the `+ x`."

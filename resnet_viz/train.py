@@ -1,4 +1,5 @@
-"""The training engine: any registered CIFAR-family model on cifar10, imagefolder:PATH or shapes.
+"""The training engine: CIFAR-family twins and torchvision ImageNet ResNets (from scratch, fine-tuned or
+linear-probed from ImageNet weights) on cifar10, imagefolder:PATH, zip:FILE or shapes.
 
 Design:
 * The whole data set is decoded once into a uint8 tensor (N, 3, 32, 32) and kept on the training
@@ -12,6 +13,20 @@ Design:
   A non-finite loss stops the run ("diverged") and keeps the last good checkpoint.
 * Under ``torchrun`` the same command trains data-parallel (DistributedDataParallel, nccl on
   GPUs, gloo on CPUs); the global batch stays ``batch_size``; only rank 0 writes the run store.
+
+Modes (``--mode``):
+  scratch   random initial weights (every model; the only mode for plain twins and CIFAR nets).
+  finetune  start from torchvision's ImageNet weights (ResNet-18/34/50/...), replace the final layer by
+            one for the user's classes and train everything (lr default 0.01).
+  probe     a linear probe: ImageNet weights frozen (BatchNorm statistics included: the backbone runs
+            in eval mode), only the new final layer trains (lr default 0.01: ImageNet ResNet features are
+            non-negative with norms of about 30, and SGD with momentum 0.9 is unstable on them from
+            about lr 0.02).
+The weights come from the torch hub cache that torchvision uses (downloaded there when online);
+offline without them the run stops with ``WeightsUnavailable`` saying which file to put where.
+
+Every epoch also writes ``evaluation.json`` (per test image: label, prediction, confidence) and the
+most confidently wrong test images as PNGs in ``wrong/``, for the confusion matrix and Grad-CAM.
 
 Presets (``--preset``):
   paper  He et al. 2015: SGD momentum 0.9, weight decay 1e-4, batch 128, lr 0.1 divided by 10 at
@@ -53,14 +68,16 @@ class TrainConfig:
     preset: str = "fast"  # "paper" or "fast"
     epochs: int | None = None  # default: 164 (paper = 64k iterations at batch 128) or 12 (fast)
     batch_size: int = 128  # global batch, split across ranks under torchrun
-    lr: float | None = None  # peak / initial lr; preset default 0.1 (paper) or 0.2 (fast)
+    lr: float | None = None  # peak / initial lr; default 0.1 (paper) or 0.2 (fast) x batch_size / 128
     weight_decay: float | None = None  # preset default 1e-4 (paper) or 5e-4 (fast)
     momentum: float = 0.9
     seed: int = 0
     norm: str = "bn"
     init: str = "kaiming"
     shortcut: str = "A"
-    augment: bool = True  # pad-4 random crop + horizontal flip, per image
+    augment: bool = True  # random crop after padding by 1/8 of the side (4 px at 32) + horizontal flip
+    mode: str = "scratch"  # "scratch", "finetune" or "probe" (see module docstring)
+    image_size: int = 0  # side of the square training images; 0 = the model's own (32 CIFAR, 224 ImageNet)
     limit_train: int = 0  # use only the first N training images (class-balanced order), 0 = all
     limit_test: int = 0
     grad_every: int = 20  # record per-layer gradient norms every N steps (0 = never)
@@ -72,13 +89,27 @@ class TrainConfig:
         c = TrainConfig(**asdict(self))
         if c.preset not in ("paper", "fast"):
             raise ValueError(f"unknown preset {c.preset!r}: use 'paper' or 'fast'")
+        if c.mode not in MODES:
+            raise ValueError(f"unknown mode {c.mode!r}: use one of {', '.join(MODES)}")
         paper = c.preset == "paper"
         c.epochs = c.epochs or (164 if paper else 12)
-        c.lr = c.lr if c.lr is not None else (0.1 if paper else 0.2)
-        c.weight_decay = c.weight_decay if c.weight_decay is not None else (1e-4 if paper else 5e-4)
+        # the presets' rates are for batch 128; other batches scale them linearly (Goyal et al. 2017), so a
+        # small data set trained at batch 32 does not take four times too large steps
+        scale = c.batch_size / 128
+        base = {"scratch": 0.1 if paper else 0.2, "finetune": 0.01, "probe": 0.01}[c.mode]
+        c.lr = c.lr if c.lr is not None else base * scale
+        scratch_wd = 1e-4 if paper else 5e-4
+        c.weight_decay = c.weight_decay if c.weight_decay is not None else (scratch_wd if c.mode == "scratch"
+                                                                            else 1e-4)
         if c.epochs < 1 or c.batch_size < 1:
             raise ValueError("epochs and batch size must be positive")
+        if c.image_size and not 16 <= c.image_size <= 512:
+            raise ValueError(f"image size must be between 16 and 512 pixels, not {c.image_size}")
         return c
+
+
+MODES = ("scratch", "finetune", "probe")
+WRONG_KEPT = 12  # most confidently wrong test images saved with every evaluation
 
 
 class Diverged(RuntimeError):
@@ -131,17 +162,23 @@ def _dataset_arrays(spec: str, split: str, size: int, limit: int) -> tuple[torch
 
 
 def _array_cache_path(spec: str, split: str, size: int, ds) -> Path | None:
+    from .data import parse_data_spec
     from .env import cache_dir
 
     root = getattr(ds, "root", None)
     if root is None:
         return None
     key = hashlib.sha1(f"{spec}|{os.path.abspath(str(root))}|{split}|{size}|{len(ds)}".encode()).hexdigest()[:16]
+    report = getattr(ds, "report", None)
+    if parse_data_spec(spec)[0] == "zip" and report is not None:
+        # beside the unpacked zip (a session's own folder in the app): deleted with it, never shared
+        return Path(report.root).parent / "arrays" / f"{split}-{key}.npz"
     return cache_dir() / "arrays" / f"{split}-{key}.npz"
 
 
 def augment(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
-    """Per-image pad-``pad`` random crop and horizontal flip of a uint8 batch (B, 3, H, W)."""
+    """Per-image pad-``pad`` random crop and horizontal flip of a uint8 batch (B, 3, H, W) (He et al.
+    pad 4 pixels at 32x32; larger images are padded by the same 1/8 of their side)."""
     b, _, h, w = x.shape
     xp = F.pad(x, (pad, pad, pad, pad))  # (B, 3, H+2p, W+2p), zero padding as in the paper
     dy = torch.randint(0, 2 * pad + 1, (b, 1), generator=gen, device=gen.device)
@@ -221,8 +258,7 @@ def train(
 
     cfg = cfg.resolved()
     info = get_info(cfg.model)
-    if info.family != "cifar":
-        raise ValueError(f"the training engine trains the CIFAR family (resnet20, plain56, ...), not {cfg.model}")
+    check_trainable(info, cfg)
     rank, world = _dist_info()
     device = resolve_device(cfg.device)
     if world > 1 and device.type == "cuda":
@@ -249,7 +285,7 @@ def train(
         cfg = TrainConfig(**{**saved_cfg, "device": cfg.device}).resolved()
 
     torch.manual_seed(cfg.seed)
-    size = info.input_size
+    size = cfg.image_size or info.input_size
     x_train, y_train, classes = _dataset_arrays(cfg.data, "train", size, cfg.limit_train)
     x_test, y_test, _ = _dataset_arrays(cfg.data, "test", size, cfg.limit_test)
     num_classes = len(classes)
@@ -262,15 +298,19 @@ def train(
         x = (x.float() - mean) / std
         return x.contiguous(memory_format=torch.channels_last)
 
-    options = {"norm": cfg.norm, "init": cfg.init, "shortcut": cfg.shortcut}
-    model = info.build(**options, **({"num_classes": num_classes} if num_classes != info.num_classes else {}))
+    options = {"norm": cfg.norm, "init": cfg.init, "shortcut": cfg.shortcut} if info.family == "cifar" else {}
+    pretrained = None
+    if cfg.mode == "scratch":
+        model = info.build(**options, **({"num_classes": num_classes} if num_classes != info.num_classes else {}))
+    else:
+        model, pretrained = pretrained_model(info, num_classes, probe=cfg.mode == "probe")
     model = model.to(device, memory_format=torch.channels_last)
     decay, no_decay = [], []
     for _n, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)  # no weight decay on BN and biases
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
-                           {"params": no_decay, "weight_decay": 0.0}],
-                          lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.preset == "fast")
+        if p.requires_grad:  # a linear probe trains the new final layer only
+            (no_decay if p.ndim <= 1 else decay).append(p)  # no weight decay on BN and biases
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.preset == "fast")
     local_batch = cfg.batch_size // world
     steps_per_epoch = len(y_train) // cfg.batch_size or 1
     sched = make_scheduler(opt, cfg, steps_per_epoch)
@@ -296,14 +336,18 @@ def train(
 
         ddp_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
+    how = {"scratch": "", "finetune": f", fine-tuned from {pretrained}", "probe": f", linear probe on {pretrained}"}
     meta = ModelMeta(arch=cfg.model, num_classes=num_classes, categories=classes, input_size=size, resize_size=size,
-                     source=f"run {run.name}", options=options)
-    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+                     source=f"run {run.name}{how[cfg.mode]}", options=options)
+    layers = [(n, m) for n, m in model.named_modules()
+              if isinstance(m, (nn.Conv2d, nn.Linear)) and m.weight.requires_grad]
     if main:
         write_json(run.path / "config.json", asdict(cfg))
         prov = read_json(run.path / "provenance.json") if resume else None
         prov = prov or _provenance(cfg, argv)
         prov["device"] = str(device) + (f" x{world}" if world > 1 else "")
+        if pretrained:
+            prov["pretrained"] = pretrained
         if resume:
             prov.setdefault("resumed", []).append(_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         write_json(run.path / "provenance.json", prov)
@@ -328,7 +372,7 @@ def train(
     t_run = time.time()
     try:
         for epoch in range(start_epoch, cfg.epochs):
-            model.train()
+            model.train(cfg.mode != "probe")  # a probe's frozen backbone keeps its ImageNet BatchNorm statistics
             t0 = time.time()
             perm = torch.randperm(len(y_train), generator=gen, device=device)
             n_seen, loss_sum, wrong = 0, 0.0, 0
@@ -336,7 +380,7 @@ def train(
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size][rank * local_batch:(rank + 1) * local_batch]
                 xb = x_train[idx]
                 if cfg.augment:
-                    xb = augment(xb, gen)
+                    xb = augment(xb, gen, pad=max(1, size // 8))
                 xb, yb = prep(xb), y_train[idx]
                 if warmup:
                     for g in opt.param_groups:
@@ -402,7 +446,7 @@ def train(
                 # do we after the last one, so every rank evaluates and ends with the same model.
                 for buf in model.buffers():
                     dist.broadcast(buf, 0)
-            test_loss, test_err = evaluate_arrays(model, x_test, y_test, prep, autocast)
+            test_loss, test_err, outputs = evaluate_arrays(model, x_test, y_test, prep, autocast, outputs=True)
             rec = {"kind": "epoch", "epoch": epoch + 1, "step": step, "train_loss": tr[0].item() / tr[2].item(),
                    "train_error": tr[1].item() / tr[2].item(), "test_loss": test_loss, "test_error": test_err,
                    "lr": opt.param_groups[0]["lr"], "images_per_s": tr[2].item() / train_time,
@@ -411,6 +455,7 @@ def train(
                 append_jsonl(run.path / "metrics.jsonl", rec)
                 meta.metrics = {"epoch": epoch + 1, "train_error": rec["train_error"], "test_error": test_err}
                 save_checkpoint(model, meta, run.path / "model.safetensors")
+                save_evaluation(run.path, epoch + 1, classes, y_test, outputs, x_test)
                 _save_resume(run.path / "resume.pt", model, opt, sched, gen, epoch + 1, step, warmup)
         checksum = _param_checksum(model)
         if world > 1:
@@ -457,16 +502,86 @@ def _param_checksum(model: nn.Module) -> str:
 
 
 @torch.no_grad()
-def evaluate_arrays(model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep, autocast, batch: int = 500):
-    """(mean loss, error fraction) of ``model`` in eval mode on in-memory uint8 images."""
+def evaluate_arrays(model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep, autocast, batch: int = 500,
+                    outputs: bool = False):
+    """(mean loss, error fraction) of ``model`` in eval mode on in-memory uint8 images; with ``outputs``
+    also ``(predictions, confidences)``: per image the arg-max class and its softmax probability."""
     was = model.training
     model.eval()
     loss_sum, wrong = 0.0, 0
+    preds, confs = [], []
     for i in range(0, len(y), batch):
         with autocast:
             logits = model(prep(x[i:i + batch])).float()
         loss_sum += F.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
-        wrong += int((logits.argmax(1) != y[i:i + batch]).sum())
+        conf, pred = logits.softmax(1).max(1)
+        wrong += int((pred != y[i:i + batch]).sum())
+        preds.append(pred.cpu())
+        confs.append(conf.cpu())
     model.train(was)
+    if outputs:
+        return loss_sum / len(y), wrong / len(y), (torch.cat(preds), torch.cat(confs))
     return loss_sum / len(y), wrong / len(y)
+
+
+def check_trainable(info, cfg: TrainConfig) -> None:
+    """Refuse combinations the engine cannot train, with a sentence that says what to do instead."""
+    if info.family == "zoo":
+        raise ValueError(f"the training engine trains ResNets and their plain twins (resnet20, plain56, resnet18, "
+                         f"plain18, ...), not {info.name}")
+    if cfg.mode != "scratch" and not info.tv_name:
+        raise ValueError(f"{info.name} has no ImageNet weights to start from"
+                         + (" (a plain twin is only ever trained from scratch: use --mode scratch)" if not info.skip
+                            else " (CIFAR-family nets train from scratch: use --mode scratch)"))
+    if info.family != "cifar" and (cfg.norm, cfg.init, cfg.shortcut) != ("bn", "kaiming", "A"):
+        raise ValueError("--norm, --init and --shortcut apply to the CIFAR-family nets only; torchvision ResNets "
+                         "use BatchNorm, Kaiming initialisation and projection shortcuts")
+
+
+def pretrained_model(info, num_classes: int, *, probe: bool) -> tuple[nn.Module, str]:
+    """torchvision's ImageNet weights for ``info`` with a new final layer for ``num_classes`` classes
+    (seeded by the caller's ``torch.manual_seed``); frozen except that layer when ``probe``.
+    Returns the model and a description of the weights."""
+    from .weights import load_torchvision_state
+
+    sd, w = load_torchvision_state(info)
+    model = info.build()
+    model.load_state_dict(sd)
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    if probe:
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.startswith("fc."))
+    return model, f"torchvision {type(w).__name__}.{w.name}"
+
+
+def save_evaluation(run_dir: Path, epoch: int, classes: list[str], y: torch.Tensor, outputs, x: torch.Tensor) -> None:
+    """``evaluation.json`` (per held-out image: label, prediction, confidence) and the ``WRONG_KEPT`` most
+    confidently wrong images as PNGs in ``wrong/`` (what the model saw, at its input size)."""
+    from PIL import Image
+
+    preds, confs = outputs
+    labels = y.cpu()
+    wrong = torch.nonzero(preds != labels).flatten()
+    worst = wrong[torch.argsort(confs[wrong], descending=True)][:WRONG_KEPT].tolist()
+    folder = run_dir / "wrong"
+    tmp = run_dir / "wrong.tmp"
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    kept = []
+    for rank, i in enumerate(worst):
+        name = f"{rank:02d}-test{i}.png"
+        Image.fromarray(x[i].permute(1, 2, 0).cpu().numpy()).save(tmp / name)
+        kept.append({"file": f"wrong/{name}", "index": i, "label": int(labels[i]), "pred": int(preds[i]),
+                     "confidence": float(confs[i])})
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    write_json(run_dir / "evaluation.json", {
+        "epoch": epoch, "classes": classes, "labels": labels.tolist(), "preds": preds.tolist(),
+        "confidences": [round(float(c), 5) for c in confs], "wrong": kept})
 

@@ -797,6 +797,13 @@ def _read_cached(folder: Path) -> tuple[ExtractReport, FolderReport] | None:
         return None
 
 
+def userdata_root() -> Path:
+    """Where zips are unpacked: ``$RESNET_VIZ_USERDATA`` (the app points it at a session's own folder, for
+    the session's training jobs too), else ``<cache>/userdata``."""
+    env = os.environ.get("RESNET_VIZ_USERDATA")
+    return Path(env) if env else cache_dir() / "userdata"
+
+
 def prepare_zip(
     zip_path: str | os.PathLike[str],
     *,
@@ -806,7 +813,7 @@ def prepare_zip(
 ) -> tuple[ExtractReport, FolderReport]:
     """Unpack and scan ``zip_path`` once into ``<cache_root>/<sha256>/``; later calls read the result.
 
-    ``cache_root`` defaults to ``cache_dir() / "userdata"``. The folder is keyed by the zip's
+    ``cache_root`` defaults to ``userdata_root()``. The folder is keyed by the zip's
     content, so a renamed or re-uploaded copy reuses it. Work happens in a temporary folder under
     an exclusive lock (``<sha256>.lock``) and is renamed into place with ``report.json`` (both
     reports) inside, so other processes see either nothing or a finished folder. A refused zip
@@ -824,7 +831,7 @@ def prepare_zip(
         sha = _sha256(zip_path)
     except OSError as e:
         raise UserDataError(f"'{zip_path.name}' could not be read ({e.strerror or 'unreadable file'}).") from None
-    root = Path(cache_root) if cache_root is not None else cache_dir() / "userdata"
+    root = Path(cache_root) if cache_root is not None else userdata_root()
     final = root / sha
     cached = _read_cached(final)
     if cached is not None:

@@ -68,3 +68,33 @@ def _fresh_reachability_cache():
     env._reach_cache.clear()
     yield
     env._reach_cache.clear()
+
+
+@pytest.fixture
+def imagenet_resnet18(tmp_path, monkeypatch) -> dict:
+    """A torchvision-format ResNet-18 state dict saved where torchvision's weights enum looks for it (a temporary
+    torch hub cache: no network), with BatchNorm statistics measured on images like real ImageNet weights."""
+    import numpy as np
+    import torch
+
+    from resnet_viz.data import ShapesDataset
+    from resnet_viz.models import get_info
+    from resnet_viz.weights import torchvision_cached_path, torchvision_weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = torchvision_cached_path(torchvision_weights(get_info("resnet18")))
+    assert str(path).startswith(str(tmp_path))
+    path.parent.mkdir(parents=True)
+    torch.manual_seed(123)
+    model = get_info("resnet18").build()
+    # like real ImageNet weights, BatchNorm statistics that fit the weights: measured on some images
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None  # cumulative average
+    x = torch.stack([torch.from_numpy(np.array(ShapesDataset(64, seed=9).sample(i)[0]))
+                     for i in range(64)]).permute(0, 3, 1, 2).float() / 255
+    with torch.no_grad():
+        model.train()(x)
+    sd = model.state_dict()
+    torch.save(sd, path)
+    return sd

@@ -32,7 +32,22 @@ def at() -> AppTest:
     return at
 
 
+def _home_with_machine(at: AppTest) -> AppTest:
+    """Home draws its machine and weights sections once the server's start-up thread has imported torch (the
+    first run of a fresh process says it is checking): wait for that, then run again."""
+    from resnet_viz.app.common import torch_ready
+
+    if not torch_ready():
+        assert "the server is loading PyTorch" in _texts(at)
+        assert not at.metric and not at.dataframe
+        torch_ready(None)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_home_tells_the_story_and_machine_status(at):
+    at = _home_with_machine(at)
     text = _texts(at)
     assert "H(x) = F(x) + x" in text
     assert "ResNet-56 has 853,018 parameters and its plain twin Plain-56 has 853,018: exactly the same" in text
@@ -49,7 +64,7 @@ def test_home_tells_the_story_and_machine_status(at):
 
 
 def test_home_lists_reference_weights_when_present(reference_dir):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = _home_with_machine(AppTest.from_file(APP, default_timeout=120).run())
     df = at.dataframe[0].value
     avail = dict(zip(df["model"] + " " + df["weights"], df["available"]))
     assert avail["resnet20 reference CIFAR-10 (Idelbayev 2018)"]

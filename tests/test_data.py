@@ -179,19 +179,17 @@ def make_imagefolder(root: Path, classes: dict[str, int]) -> None:
             Image.new("RGB", (8, 8), (40 * k, 10 * j, 0)).save(root / name / f"{j}.png")
 
 
-def test_get_dataset_imagefolder_without_split(tmp_path: Path):
-    make_imagefolder(tmp_path, {"cat": 3, "dog": 2})
-    for split in ("train", "test"):
-        ds = get_dataset(f"imagefolder:{tmp_path}", split)
-        assert ds.classes == ["cat", "dog"] and len(ds) == 5
-    img, label = ds[4]
+def test_get_dataset_imagefolder_without_split_holds_out_a_stratified_test_split(tmp_path: Path):
+    make_imagefolder(tmp_path, {"cat": 10, "dog": 5})
+    train, test = (get_dataset(f"imagefolder:{tmp_path}", split) for split in ("train", "test"))
+    assert train.classes == test.classes == ["cat", "dog"]
+    assert describe_dataset(train)["counts"] == {"cat": 8, "dog": 4}
+    assert describe_dataset(test)["counts"] == {"cat": 2, "dog": 1}  # 20 % of each class
+    assert not {p for p, _ in train.samples} & {p for p, _ in test.samples}
+    img, label = test[2]
     assert isinstance(img, Image.Image) and img.mode == "RGB" and label == 1
-    assert describe_dataset(ds) == {
-        "n_images": 5,
-        "num_classes": 2,
-        "classes": ["cat", "dog"],
-        "counts": {"cat": 3, "dog": 2},
-    }
+    again = get_dataset(f"imagefolder:{tmp_path}", "test")
+    assert again.samples == test.samples  # seeded: the same split every time
 
 
 def test_get_dataset_imagefolder_with_split(tmp_path: Path):
@@ -208,10 +206,13 @@ def test_get_dataset_imagefolder_val_stands_in_for_test(tmp_path: Path):
     assert len(get_dataset(f"imagefolder:{tmp_path}", "test")) == 1
 
 
-def test_get_dataset_imagefolder_split_missing(tmp_path: Path):
-    make_imagefolder(tmp_path / "train", {"a": 2})
-    with pytest.raises(DataUnavailable, match="'test' or 'val'"):
-        get_dataset(f"imagefolder:{tmp_path}", "test")
+def test_get_dataset_imagefolder_train_alone_is_split_and_test_alone_refused(tmp_path: Path):
+    make_imagefolder(tmp_path / "a" / "train", {"x": 5, "y": 5})
+    assert len(get_dataset(f"imagefolder:{tmp_path / 'a'}", "train")) == 8
+    assert len(get_dataset(f"imagefolder:{tmp_path / 'a'}", "test")) == 2
+    make_imagefolder(tmp_path / "b" / "test", {"x": 2})
+    with pytest.raises(DataUnavailable, match="no 'train' folder"):
+        get_dataset(f"imagefolder:{tmp_path / 'b'}", "train")
 
 
 def test_get_dataset_imagefolder_missing_or_empty(tmp_path: Path):

@@ -16,7 +16,7 @@ from .browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app, wait_ready
 PAGES = {"gradient_flow": "gradient_flow", "home": "", "architectures": "architectures",
          "classify_explain": "classify_explain",
          "degradation": "degradation", "feature_maps": "feature_maps", "block_anatomy": "block_anatomy",
-         "why_it_works": "why_it_works"}
+         "why_it_works": "why_it_works", "your_data": "your_data"}
 
 pytestmark = pytest.mark.browser
 
@@ -99,4 +99,21 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         assert "At 20 layers, gradients at neighbouring points of the line correlate" in alerts
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=str(out / "page-why_it_works-shattered.png"), full_page=True)
+
+        # your data: train the twins on the built-in example in the background; the results appear by themselves
+        page.goto(f"{url}/your_data")
+        wait_ready(page, 180_000)
+        page.get_by_label("Epochs").fill("3")
+        page.keyboard.press("Enter")
+        wait_ready(page, 180_000)
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("Results of").wait_for(timeout=300_000)
+        wait_ready(page, 180_000)
+        alerts = " ".join(a.inner_text() for a in page.locator("[data-testid='stAlert']").all())
+        assert "of the 120 held-out images correctly" in alerts, alerts
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.get_by_text("3. Where each net goes wrong").scroll_into_view_if_needed()
+        page.screenshot(path=str(out / "page-your_data-results.png"))
+        if docs:
+            page.screenshot(path=str(docs / "your_data-results.png"))
         page.close()

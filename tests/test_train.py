@@ -129,8 +129,8 @@ def test_cli_train_and_runs_json(tmp_path):
     assert row["name"] == "demo" and row["model"] == "plain20" and row["epochs"] == 1
     assert 0 <= row["final"]["train_error"] <= 1 and 0 <= row["final"]["test_error"] <= 1
     assert row["checkpoint"].endswith("model.safetensors")
-    r = run_cli("train", "--model", "resnet50", "--out", "x", env=env)
-    assert r.returncode == 2 and "CIFAR family" in r.stderr
+    r = run_cli("train", "--model", "vgg19_bn", "--out", "x", env=env)
+    assert r.returncode == 2 and "trains ResNets and their plain twins" in r.stderr
     r = run_cli("runs", "--delete", "demo", env=env)
     assert r.returncode == 0 and not (tmp_path / "demo").exists()
 

@@ -14,8 +14,11 @@ import threading
 import streamlit as st
 
 from .. import __version__
-from ..env import can_reach, configure_threads, device_summary, hub_checkpoint_dir
+from ..env import can_reach, device_summary, hub_checkpoint_dir
 from ..plots import PLAIN_COLOR, RESNET_COLOR
+
+# Nothing above imports torch (about 2 s, torchvision 1.5 s more): the Home page's first render needs neither.
+# The start-up thread imports them in the background; ``torch_ready()`` says, without waiting, when it has.
 
 log = logging.getLogger("resnet_viz.app")
 
@@ -40,25 +43,74 @@ _leave_mpa_v1()
 
 _boot_lock = threading.Lock()
 _booted = False
+_torch_ready = threading.Event()
 
 
 def boot() -> None:
-    """Once per server process: set torch's thread count and warm the model-stats cache."""
+    """Once per server process: start the background start-up (torch, thread count, model stats, Home's story).
+
+    Returns at once: the first page's script does not wait for torch to be imported."""
     global _booted
     with _boot_lock:
         if _booted:
             return
-        configure_threads()
-        from ..stats import stats_cached
-
-        if not stats_cached():
-            # the counting runs in a child process (see stats.py); this thread only waits for it
-            threading.Thread(target=_warm_stats, name="model-stats", daemon=True).start()
-        from .. import story
-
         # not a daemon: a process that exits while it is inside torch would abort ("terminate called ...")
-        threading.Thread(target=story.warm, name="home-story", daemon=False).start()
+        threading.Thread(target=_start_up, name="home-story", daemon=False).start()
         _booted = True
+
+
+def _start_up() -> None:
+    try:
+        from ..env import configure_threads
+
+        configure_threads()
+        import pandas  # noqa: F401 - Home's weights table
+
+        from .. import weights  # noqa: F401 - torch, torchvision and the model registry
+    except Exception:  # noqa: BLE001 - the pages import them again and report errors there
+        log.exception("importing torch in the background failed")
+    finally:
+        _torch_ready.set()
+    from ..stats import stats_cached
+
+    if not stats_cached():
+        # the counting runs in a child process (see stats.py); this thread only waits for it
+        threading.Thread(target=_warm_stats, name="model-stats", daemon=True).start()
+    from .. import story
+
+    story.warm(between=_wait_for_idle)
+
+
+# Page scripts running now, in any session. The start-up thread's story steps wait for zero between steps
+# (a step itself is not interrupted), so a page opened while the server warms up gets the CPU first.
+_running = 0
+_idle = threading.Condition()
+IDLE_WAIT_S = 30.0  # the longest a step waits; the warm-up must finish even on a server that is never idle
+
+
+@contextlib.contextmanager
+def page_running():
+    """Mark a page script as running (app.py wraps ``page.run()`` in it)."""
+    global _running
+    with _idle:
+        _running += 1
+    try:
+        yield
+    finally:
+        with _idle:
+            _running -= 1
+            _idle.notify_all()
+
+
+def _wait_for_idle() -> None:
+    with _idle:
+        _idle.wait_for(lambda: _running == 0, timeout=IDLE_WAIT_S)
+
+
+def torch_ready(timeout: float | None = 0) -> bool:
+    """Whether the start-up thread has imported torch, torchvision and the model registry (waits up to
+    ``timeout`` s; None: until it has). Pages that use torch anyway need not ask."""
+    return _torch_ready.wait(timeout)
 
 
 def _warm_stats() -> None:
@@ -81,7 +133,10 @@ def get_model(arch: str, weights: str | None = None):
     """A shared, read-only model in eval mode. Errors are not cached (Streamlit re-raises them)."""
     import torch
 
+    from ..env import configure_threads
     from ..weights import load_model
+
+    configure_threads()  # once per process (the start-up thread may not have got there yet)
 
     with torch.random.fork_rng(devices=[]):  # "random" weights are the same for every session
         torch.manual_seed(0)
@@ -108,7 +163,7 @@ def presenter() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
-def sidebar() -> None:
+def sidebar(*, wait_for_torch: bool = True) -> None:
     with st.sidebar:
         st.toggle("Presenter mode", key="presenter", bind="query-params",
                   help="Large fonts, thick lines, controls hidden: for a projector. The plain/ResNet colours stay "
@@ -122,7 +177,10 @@ def sidebar() -> None:
             f"<span style='color:{RESNET_COLOR};font-weight:700'>&#9632; ResNet (skip)</span>",
             unsafe_allow_html=True,
         )
-        st.caption(f"Compute: {device_summary()}")
+        # device_summary imports torch: on a fresh server's first Home render it is not loaded yet (Home reruns
+        # once it is); every other page imports torch anyway
+        st.caption(f"Compute: {device_summary()}" if torch_ready(None if wait_for_torch else 0) else
+                   "Compute: checking (loading PyTorch)...")
         online = network_available()
         st.caption("Network: online (downloads possible)" if online else
                    "Network: offline - using shipped and cached weights only")
@@ -188,3 +246,35 @@ def compute_slot(what: str = ""):
 
 def hub_dir() -> str:
     return str(hub_checkpoint_dir())
+
+
+_swept = False
+
+
+def scratch():
+    """This session's private folder (``yourdata.Scratch``): uploads, unpacked zips, its training runs.
+
+    Made on first use and kept in the session state; when Streamlit drops the session (the browser tab
+    closed, plus Streamlit's two-minute reconnect grace) the object is finalised, which stops the session's
+    training jobs and deletes the folder. Nothing in it is visible to other sessions. The first use in a
+    server process also deletes the folders a crashed server left behind.
+    """
+    global _swept
+    from ..yourdata import Scratch, sweep_orphans
+
+    if not _swept:
+        _swept = True
+        try:
+            sweep_orphans()
+        except OSError:
+            log.exception("could not clean up old session folders")
+    s = st.session_state.get("_scratch")
+    if s is None or not s.alive:
+        s = st.session_state["_scratch"] = Scratch()
+    return s
+
+
+def session_scratch():
+    """The session's folder if it has one (never creates it)."""
+    s = st.session_state.get("_scratch")
+    return s if s is not None and s.alive else None

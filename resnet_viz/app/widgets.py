@@ -50,7 +50,28 @@ def model_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
             pairs[f"ImageNet ResNet-{d} (torchvision; plain twin untrained)"] = (
                 (f"resnet{d}", "DEFAULT"), (f"plain{d}", "random"))
     pairs[f"CIFAR-10 ResNet-20 vs Plain-20, {UNTRAINED}"] = (("resnet20", "random"), ("plain20", "random"))
+    pairs.update(user_pairs())
     return pairs
+
+
+def user_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Twins trained on users' data: this session's own (Your data page), then the shared run store's."""
+    from ..runs import runs_root
+    from ..yourdata import run_label, twin_runs
+    from .common import session_scratch
+
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    scr = session_scratch()
+    for where, root in (("your data", scr.runs if scr else None), ("saved run", runs_root())):
+        if root is None:
+            continue
+        for tag, res, plain in twin_runs(root):
+            if where == "saved run" and tag.startswith("live-"):
+                continue  # the Degradation page's demo sets are shown there
+            label = f"{where.capitalize()} {tag}: {run_label(res)} vs {run_label(plain)}"
+            out[label] = ((res.config.get("model", "resnet"), str(res.checkpoint)),
+                          (plain.config.get("model", "plain"), str(plain.checkpoint)))
+    return out
 
 
 @st.cache_data(ttl=60, show_spinner=False)
