@@ -21,9 +21,9 @@ pages = [
     st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
 ]
 page = st.navigation(pages)
-sidebar(wait_for_torch=page.url_path != "")  # Home renders before torch is loaded (see pages/home.py)
-start_page()
-with page_running():  # the start-up thread waits while a page script runs
+with page_running():  # the start-up thread's warm-up steps wait while a page script runs
+    sidebar(wait_for_torch=page.url_path != "")  # Home renders before torch is loaded (see pages/home.py)
+    start_page()
     page.run()
-with st.sidebar:
-    lesson_pack_button()  # every figure the page just drew, as one zip
+    with st.sidebar:
+        lesson_pack_button()  # every figure the page just drew, as one zip

@@ -6,7 +6,7 @@ import torch
 
 from resnet_viz.app.common import friendly_errors, header, takeaway
 from resnet_viz.app.figures import show_figure
-from resnet_viz.models import build_model, count_params
+from resnet_viz.models import build_model
 from resnet_viz.plots import block_dot, count, params_vs_depth
 from resnet_viz.stats import model_stats
 
@@ -117,8 +117,8 @@ st.dataframe(
 fam = "cifar" if "cifar" in families or not families else families[0]
 if fam in ("cifar", "imagenet"):
     show_figure(params_vs_depth(rows, family=fam), width="stretch", key="params_plot")
-    pairs = [r for r in rows if r["family"] == fam and r["skip"]]
-    same = all(count_params(r["name"]) == count_params(r["twin"]) for r in pairs)
+    params = {r["name"]: r["params"] for r in rows}
+    same = all(r["params"] == params.get(r["twin"]) for r in rows if r["family"] == fam and r["skip"])
     st.caption(f"{fam} family: the ResNet and plain curves "
                + ("lie on top of each other: every twin pair has identical parameter counts." if same else
                   "differ only by the projection shortcuts' parameters."))

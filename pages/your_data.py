@@ -53,15 +53,35 @@ def scan_with_progress(path: Path):
     return report
 
 
+@st.cache_resource(show_spinner="Making the example images (once per server)...")
+def example_data():
+    """The built-in example, made and scanned once per server and shared (read-only) by every session."""
+    path = example_folder()
+    return f"imagefolder:{path}", None, scan_folder(path)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def thumbnails(spec: str, _report) -> list[tuple[str, list[np.ndarray]]]:
+    """Up to 6 thumbnails of each of the first 12 classes, decoded once per data set (its spec names a folder
+    of this session, or the shared example)."""
+    from resnet_viz.data import load_image
+
+    out = []
+    for k, cls in enumerate(_report.classes[:12]):
+        row = []
+        for p in [_report.base / s.path for s in _report.samples if s.label == k][:6]:
+            img = load_image(p)
+            img.thumbnail((72, 72))
+            row.append(np.asarray(img))
+        out.append((cls, row))
+    return out
+
+
 def find_data():
     """``(spec, extract report or None, folder report)`` of the chosen source, scanned once per session."""
     cache = st.session_state.setdefault("yd_scans", {})
     if source == EXAMPLE:
-        key = "example"
-        if key not in cache:
-            path = example_folder(scr.path / "example")
-            cache[key] = (f"imagefolder:{path}", None, scan_with_progress(path))
-        return cache[key]
+        return example_data()
     if source == UPLOAD:
         f = st.file_uploader("Zip of class folders", type=["zip"], key="yd_zip",
                              help="Limits: 20,000 entries, 2 GB unpacked, 50 MB and 40 megapixels per image. "
@@ -133,16 +153,9 @@ with left:
                 rows=[{"class": c, "split": s, "images": n} for s, per in counts.items() for c, n in per.items()])
 with right:
     st.caption("A few images of every class (as found, before resizing):")
-    from resnet_viz.data import load_image
 
-    for k, cls in enumerate(report.classes[:12]):
-        paths = [report.base / s.path for s in report.samples if s.label == k][:6]
-        thumbs = []
-        for p in paths:
-            img = load_image(p)
-            img.thumbnail((72, 72))
-            thumbs.append(img)
-        st.image(thumbs, caption=[cls] + [""] * (len(thumbs) - 1), width=72)
+    for cls, row in thumbnails(spec, report):
+        st.image(row, caption=[cls] + [""] * (len(row) - 1), width=72)
     if len(report.classes) > 12:
         st.caption(f"... and {len(report.classes) - 12} more classes.")
 if skipped:

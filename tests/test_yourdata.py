@@ -123,3 +123,17 @@ def test_saving_to_the_shared_store_is_explicit_and_never_overwrites(pair, tmp_p
     assert (saved.path / "model.safetensors").is_file() and not (saved.path / "resume.pt").exists()
     with pytest.raises(FileExistsError, match="already has a run named resnet20-class7"):
         save_to_store(res, "resnet20-class7")
+
+
+def test_example_folder_is_made_once_and_whole_even_when_asked_concurrently(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from resnet_viz.yourdata import example_folder
+
+    dest = tmp_path / "examples" / "shapes"
+    with ThreadPoolExecutor(3) as ex:
+        got = list(ex.map(lambda _: example_folder(dest, per_class=20), range(3)))
+    assert got == [dest] * 3
+    assert sorted(p.name for p in dest.iterdir() if p.is_dir()) == ["circle", "square", "triangle"]
+    assert sum(1 for _ in dest.rglob("*.png")) == 60
+    assert [p.name for p in dest.parent.iterdir()] == ["shapes"]  # no temporary folder left behind

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 
 import streamlit as st
 
@@ -81,17 +82,20 @@ def _start_up() -> None:
     story.warm(between=_wait_for_idle)
 
 
-# Page scripts running now, in any session. The start-up thread's story steps wait for zero between steps
-# (a step itself is not interrupted), so a page opened while the server warms up gets the CPU first.
+# Page scripts running now, in any session, and when the last one ended. The start-up thread's story steps
+# wait between steps until no script has run for GRACE_S (the browser is still drawing what the last one sent;
+# a step itself is not interrupted), so a page opened while the server warms up gets the CPU first.
 _running = 0
+_last_end = 0.0
 _idle = threading.Condition()
-IDLE_WAIT_S = 30.0  # the longest a step waits; the warm-up must finish even on a server that is never idle
+GRACE_S = 1.5
+IDLE_WAIT_S = 30.0  # the longest a step waits: the warm-up must finish even on a server that is never idle
 
 
 @contextlib.contextmanager
 def page_running():
-    """Mark a page script as running (app.py wraps ``page.run()`` in it)."""
-    global _running
+    """Mark a page script as running (app.py wraps the page in it)."""
+    global _running, _last_end
     with _idle:
         _running += 1
     try:
@@ -99,12 +103,18 @@ def page_running():
     finally:
         with _idle:
             _running -= 1
+            _last_end = time.monotonic()
             _idle.notify_all()
 
 
 def _wait_for_idle() -> None:
+    deadline = time.monotonic() + IDLE_WAIT_S
     with _idle:
-        _idle.wait_for(lambda: _running == 0, timeout=IDLE_WAIT_S)
+        while (now := time.monotonic()) < deadline:
+            quiet = now - _last_end
+            if _running == 0 and quiet >= GRACE_S:
+                return
+            _idle.wait(min(deadline - now, GRACE_S - quiet if _running == 0 else GRACE_S))
 
 
 def torch_ready(timeout: float | None = 0) -> bool:
