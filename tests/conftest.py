@@ -4,6 +4,7 @@ need it skip with the reason when it is absent."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import tarfile
@@ -44,11 +45,13 @@ def cifar_jpg() -> Path:
         pytest.skip(f"{CIFAR_TAR} not found (../shared/data is absent)")
     dest = Path(os.environ.get("RESNET_VIZ_TEST_DATA", Path.home() / ".cache" / "resnet-viz-test-data"))
     done = dest / "cifar10-jpg" / ".complete"
-    if not done.is_file():
-        dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(CIFAR_TAR) as tar:
-            tar.extractall(dest, filter="data")
-        done.touch()
+    dest.mkdir(parents=True, exist_ok=True)
+    with open(dest / ".unpack.lock", "w") as lock:  # pytest-xdist workers unpack it once between them
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            with tarfile.open(CIFAR_TAR) as tar:
+                tar.extractall(dest, filter="data")
+            done.touch()
     return dest / "cifar10-jpg"
 
 
@@ -58,6 +61,23 @@ def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
 
     return subprocess.run([sys.executable, "-m", "resnet_viz", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def run_cli_here(*args: str) -> subprocess.CompletedProcess:
+    """``resnet_viz.cli.main(ARGS)`` in this process (no 5-10 s torch import per call), with the same result shape
+    as :func:`run_cli`. For checks of messages and exit codes; :func:`run_cli` covers the real process."""
+    import contextlib
+    import io
+
+    from resnet_viz.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main(list(args))
+        except SystemExit as e:  # argparse usage errors
+            rc = e.code if isinstance(e.code, int) else 1
+    return subprocess.CompletedProcess(["resnet_viz", *args], rc, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(autouse=True)

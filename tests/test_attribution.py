@@ -117,8 +117,9 @@ def test_pointing_game_on_shapes(tmp_path):
     from resnet_viz.data import ShapesDataset
     from resnet_viz.train import TrainConfig, train
 
-    run = train(TrainConfig(model="resnet20", data="shapes", epochs=4, grad_every=0), tmp_path / "shapes")
-    assert run.final()["test_error"] < 0.1, run.final()
+    run = train(TrainConfig(model="resnet20", data="shapes", epochs=4, limit_train=2500, limit_test=200, grad_every=0),
+                tmp_path / "shapes")
+    assert run.final()["test_error"] < 0.15, run.final()  # it has learned the shapes (chance: 80 % error)
     slm = load_model("resnet20", run.checkpoint)
     ds = ShapesDataset(200, size=32, seed=7, split="test")
     tf = slm.transforms()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import run_cli
+from .conftest import run_cli, run_cli_here
 
 
 def test_models_json_shape():
@@ -28,11 +28,11 @@ def test_models_json_shape():
 def test_models_table_and_info():
     r = run_cli("models", "--family", "cifar")
     assert r.returncode == 0 and "resnet1202" in r.stdout and "19,421,274" in r.stdout and "resnet50" not in r.stdout
-    r = run_cli("info", "resnet50", "--json")
+    r = run_cli_here("info", "resnet50", "--json")
     info = json.loads(r.stdout)
     assert info["params"] == 25_557_032 and info["gflops"] == pytest.approx(8.18, abs=0.005)
     assert info["gmacs"] == pytest.approx(4.09, abs=0.005) and info["weight_layers"] == 54
-    r = run_cli("info", "resnet20")
+    r = run_cli_here("info", "resnet20")
     assert r.returncode == 0 and "0.081 GFLOP" in r.stdout and "2 FLOPs per multiply-add" in r.stdout
 
 
@@ -60,22 +60,26 @@ def _one_line_error(r, *fragments: str) -> None:
 
 
 def test_errors_are_one_line_exit_2(tmp_path):
+    """The first case runs as a real process (exit status, nothing else on stderr); the rest call the same
+    ``main`` in this process, which is what the process runs."""
     _one_line_error(run_cli("info", "resnet21"), "unknown model 'resnet21'")
     (tmp_path / "not-an-image.jpg").write_text("hello")
-    _one_line_error(run_cli("classify", str(tmp_path / "not-an-image.jpg"), "--model", "resnet20",
-                            "--weights", "random"), "not a readable image")
-    _one_line_error(run_cli("classify", str(tmp_path / "missing.png"), "--model", "resnet20", "--weights", "random"))
+    _one_line_error(run_cli_here("classify", str(tmp_path / "not-an-image.jpg"), "--model", "resnet20",
+                                 "--weights", "random"), "not a readable image")
+    _one_line_error(run_cli_here("classify", str(tmp_path / "missing.png"), "--model", "resnet20",
+                                 "--weights", "random"))
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "black.png")
-    _one_line_error(run_cli("classify", str(tmp_path / "black.png"), "--model", "resnet50"),
+    _one_line_error(run_cli_here("classify", str(tmp_path / "black.png"), "--model", "resnet50"),
                     "resnet50-11ad3fa6.pth", "no network")
-    _one_line_error(run_cli("classify", str(tmp_path / "black.png"), "--model", "resnet20",
-                            "--weights", str(tmp_path / "black.png")), "not a readable PyTorch checkpoint")
-    _one_line_error(run_cli("evaluate", "--model", "resnet20", "--weights", "random", "--data", "mnist"),
+    _one_line_error(run_cli_here("classify", str(tmp_path / "black.png"), "--model", "resnet20",
+                                 "--weights", str(tmp_path / "black.png")), "not a readable PyTorch checkpoint")
+    _one_line_error(run_cli_here("evaluate", "--model", "resnet20", "--weights", "random", "--data", "mnist"),
                     "Unknown data set spec")
-    _one_line_error(run_cli("evaluate", "--model", "resnet20", "--weights", "random", "--data", "cifar10"),
+    _one_line_error(run_cli_here("evaluate", "--model", "resnet20", "--weights", "random", "--data", "cifar10"),
                     "CIFAR-10 is not available", "imagefolder:PATH")
-    _one_line_error(run_cli("classify", str(tmp_path / "black.png"), "--model", "resnet20", "--weights", "random",
-                            "--device", "cuda") if not _has_cuda() else run_cli("info", "nope"))
+    _one_line_error(run_cli_here("classify", str(tmp_path / "black.png"), "--model", "resnet20",
+                                 "--weights", "random", "--device", "cuda") if not _has_cuda()
+                    else run_cli_here("info", "nope"))
 
 
 def _has_cuda() -> bool:

@@ -103,11 +103,12 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         # your data: train the twins on the built-in example in the background; the results appear by themselves
         page.goto(f"{url}/your_data")
         wait_ready(page, 180_000)
-        page.get_by_label("Epochs").fill("3")
+        # README screenshots show a run long enough to mean something; the plain test run is short
+        page.get_by_label("Epochs").fill("15" if docs else "3")
         page.keyboard.press("Enter")
         wait_ready(page, 180_000)
         page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_text("Results of").wait_for(timeout=300_000)
+        page.get_by_text("Results of").wait_for(timeout=900_000 if docs else 300_000)
         wait_ready(page, 180_000)
         alerts = " ".join(a.inner_text() for a in page.locator("[data-testid='stAlert']").all())
         assert "of the 120 held-out images correctly" in alerts, alerts
@@ -116,4 +117,11 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         page.screenshot(path=str(out / "page-your_data-results.png"))
         if docs:
             page.screenshot(path=str(docs / "your_data-results.png"))
+            # Home once every story line is measured (the first visit above shows them being measured)
+            page.goto(url)
+            wait_ready(page, 180_000)
+            page.wait_for_function("!document.body.innerText.includes('Measuring on the shipped networks')",
+                                   timeout=300_000)
+            wait_ready(page, 180_000)
+            page.screenshot(path=str(docs / "home.png"))
         page.close()
