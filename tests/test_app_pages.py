@@ -187,6 +187,7 @@ def test_degradation_page_reads_the_run_store(tiny_runs, monkeypatch):
     assert len(at.get("plotly_chart")) == 2
 
 
+@pytest.mark.slow
 def test_degradation_train_now_runs_in_the_background_once(tmp_path, monkeypatch):
     import time
 

@@ -95,6 +95,7 @@ def test_lesion_tab_shows_the_stored_results_of_the_shipped_twins():
     assert [y is None for y in plain["y"]] == [b.downsampling for b in res.blocks]  # cannot remove
 
 
+@pytest.mark.slow
 def test_lesion_tab_computes_on_a_test_subset_in_the_background(cifar_jpg):
     at = _compute_now(None, "lesion", cifar_jpg, {"lesion_n": 100}, "lesion_run")
     text = _texts(at)

@@ -112,6 +112,7 @@ def test_repeated_explains_leave_memory_flat(lm):
     assert _rss_mb() - before < 50
 
 
+@pytest.mark.slow
 def test_pointing_game_on_shapes(tmp_path):
     """With a model trained on shapes, the Grad-CAM maximum falls inside the shape's box in >= 80 %."""
     from resnet_viz.data import ShapesDataset

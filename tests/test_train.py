@@ -52,6 +52,7 @@ def test_deterministic_and_resume_after_a_stop_gives_the_same_state(tmp_path):
         train(TrainConfig(model="plain20", epochs=2, **SMALL), tmp_path / "full")
 
 
+@pytest.mark.slow
 def test_resume_after_kill_9(tmp_path):
     """A process killed mid-epoch resumes from its last checkpoint to the uninterrupted result."""
     import signal
