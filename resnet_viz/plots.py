@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# plotly looks pandas up in sys.modules without the import lock: while the start-up warm-up thread is still
+# importing pandas, a page building a figure saw a half-initialised module ("partially initialized module
+# 'pandas' has no attribute 'Series'"). Importing it here goes through the lock and waits for the whole module.
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 
 if TYPE_CHECKING:  # torch is imported where it is used: the app's sidebar (every page) needs no torch
