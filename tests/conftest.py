@@ -46,7 +46,7 @@ def cifar_jpg() -> Path:
     dest = Path(os.environ.get("RESNET_VIZ_TEST_DATA", Path.home() / ".cache" / "resnet-viz-test-data"))
     done = dest / "cifar10-jpg" / ".complete"
     dest.mkdir(parents=True, exist_ok=True)
-    with open(dest / ".unpack.lock", "w") as lock:  # pytest-xdist workers unpack it once between them
+    with open(dest / ".unpack.lock", "w") as lock:  # two test processes at once unpack it only once
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.is_file():
             with tarfile.open(CIFAR_TAR) as tar:
