@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from resnet_viz.app.common import boot, page_running, sidebar
-from resnet_viz.app.figures import lesson_pack_button, start_page
+from resnet_viz.ui.common import boot, page_running, sidebar
+from resnet_viz.ui.figures import lesson_pack_button, start_page
 
 st.set_page_config(page_title="resnet-viz: why skip connections work", page_icon=":material/hub:",
                    layout="wide")

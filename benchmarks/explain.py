@@ -2,7 +2,7 @@
 
     python benchmarks/explain.py [--model resnet50] [--repeats 5]
 
-(a) ``resnet_viz.attribution.explain(..., "gradcam")`` (private copy from the pool, target
+(a) ``resnet_viz.probes.attribution.explain(..., "gradcam")`` (private copy from the pool, target
     resolution, captum LayerGradCam, bilinear upsampling, numpy) vs (b) a bare captum
     ``LayerGradCam(model, model.layer4[-1]).attribute(x, target, relu_attributions=True)`` plus the
     same upsampling, on the same model and image at 224x224 (target ratio <= 1.2);
@@ -28,13 +28,13 @@ def main() -> None:
 
     from captum.attr import LayerAttribution, LayerGradCam
 
-    from resnet_viz.attribution import explain, normalise
-    from resnet_viz.data import load_image
+    from resnet_viz.data.datasets import load_image
+    from resnet_viz.data.samples import photo
     from resnet_viz.env import configure_threads, device_summary
-    from resnet_viz.inference import classify
-    from resnet_viz.plots import overlay
-    from resnet_viz.samples import photo
-    from resnet_viz.weights import WeightsUnavailable, load_model
+    from resnet_viz.figures.plots import overlay
+    from resnet_viz.models.weights import WeightsUnavailable, load_model
+    from resnet_viz.probes.attribution import explain, normalise
+    from resnet_viz.probes.inference import classify
 
     configure_threads()
     try:

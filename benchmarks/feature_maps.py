@@ -24,10 +24,10 @@ def main() -> None:
     ap.add_argument("--model", default="resnet50")
     args = ap.parse_args()
 
+    from resnet_viz.data.samples import photo
     from resnet_viz.env import configure_threads, device_summary
+    from resnet_viz.models.weights import load_model
     from resnet_viz.probes.activations import capture, residual_blocks
-    from resnet_viz.samples import photo
-    from resnet_viz.weights import load_model
 
     configure_threads()
     twin = "plain" + args.model.removeprefix("resnet")

@@ -49,8 +49,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from resnet_viz.env import configure_threads, device_summary
+    from resnet_viz.models.weights import available_weights, load_model
     from resnet_viz.probes.landscape import landscape_batch, loss_landscape
-    from resnet_viz.weights import available_weights, load_model
 
     configure_threads()
     print(f"machine: {device_summary()}, torch {torch.__version__}")

@@ -4,7 +4,7 @@
 
 Reference loop: torchvision ``ImageFolder`` + ``DataLoader`` decoding the JPEGs every epoch (with
 RandomCrop(32, padding=4) + RandomHorizontalFlip transforms, 2 workers), NCHW fp32, same model,
-same batch, same optimiser. Engine: ``resnet_viz.train`` (images decoded once and kept as a
+same batch, same optimiser. Engine: ``resnet_viz.training.engine`` (images decoded once and kept as a
 uint8 tensor, augmentation as tensor ops, channels_last; bf16 autocast on CUDA).
 Both are timed over the same number of steps after a warm-up; prints images/s and the ratio
 (target >= 1.3x on a CPU).
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 def reference(model_name: str, data: str, steps: int, batch: int, workers: int, device: torch.device) -> float:
     from torchvision import transforms as T
 
-    from resnet_viz.data import get_dataset
+    from resnet_viz.data.datasets import get_dataset
     from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, build_model
 
     tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
@@ -64,8 +64,8 @@ def engine(model_name: str, data: str, steps: int, batch: int, device: torch.dev
     """Images/s of the engine's training loop, from the throughput it logs (warm-up epoch excluded)."""
     import tempfile
 
-    from resnet_viz.runs import Run
-    from resnet_viz.train import TrainConfig, train
+    from resnet_viz.runs.store import Run
+    from resnet_viz.training.engine import TrainConfig, train
 
     n = steps * batch
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from resnet_viz.app.common import friendly_errors, header, takeaway
-from resnet_viz.app.figures import show_figure
+from resnet_viz.figures.plots import block_dot, count, params_vs_depth
 from resnet_viz.models import build_model
-from resnet_viz.plots import block_dot, count, params_vs_depth
-from resnet_viz.stats import model_stats
+from resnet_viz.models.stats import model_stats
+from resnet_viz.ui.common import friendly_errors, header, takeaway
+from resnet_viz.ui.figures import show_figure
 
 header("Architectures", "What is a residual block made of, and what exactly does the skip connection add?")
 

@@ -5,12 +5,12 @@ import statistics
 import numpy as np
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.app.inputs import loaded_pair, model_input
-from resnet_viz.app.widgets import image_and_pair
-from resnet_viz.plots import _label, anatomy_lines, feature_grid, skip_color
+from resnet_viz.figures.plots import _label, anatomy_lines, feature_grid, skip_color
 from resnet_viz.probes.activations import block_anatomy
+from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.ui.figures import show_figure
+from resnet_viz.ui.inputs import loaded_pair, model_input
+from resnet_viz.ui.widgets import image_and_pair
 
 header("Inside a residual block", "How much of each block's output is the identity x, and how much is the learned "
        "correction F(x)?")

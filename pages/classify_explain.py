@@ -7,15 +7,15 @@ import tempfile
 import numpy as np
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, get_model, header, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.app.inputs import png_bytes, seen_image
-from resnet_viz.app.widgets import image_and_pair
-from resnet_viz.attribution import METHOD_NAMES, METHODS, default_layer, explain, normalise, overlay_image
-from resnet_viz.inference import classify
+from resnet_viz.figures.plots import _label, overlay, skip_color, top_classes
 from resnet_viz.models import list_models
-from resnet_viz.plots import _label, overlay, skip_color, top_classes
 from resnet_viz.probes.activations import residual_blocks
+from resnet_viz.probes.attribution import METHOD_NAMES, METHODS, default_layer, explain, normalise, overlay_image
+from resnet_viz.probes.inference import classify
+from resnet_viz.ui.common import compute_slot, friendly_errors, get_model, header, takeaway
+from resnet_viz.ui.figures import show_figure
+from resnet_viz.ui.inputs import png_bytes, seen_image
+from resnet_viz.ui.widgets import image_and_pair
 
 header("Classify and explain", "What does each network think your image shows, and which pixels did it look at?")
 
@@ -34,7 +34,7 @@ with right:
                     path = os.path.join(tmp, "model" + suffix)
                     with open(path, "wb") as f:
                         f.write(upload.getvalue())
-                    from resnet_viz.weights import load_model
+                    from resnet_viz.models.weights import load_model
 
                     st.session_state["ce_user_model"] = load_model(arch, path)  # this session only
                     st.session_state["ce_user_key"] = key
@@ -54,7 +54,7 @@ with friendly_errors("Classifying"):
 
     @st.cache_data(max_entries=256, show_spinner=False)
     def cached_classify(model_key: str, png: bytes, _lm):
-        from resnet_viz.app.inputs import _decoded
+        from resnet_viz.ui.inputs import _decoded
 
         with compute_slot():
             return classify(_lm, _decoded(png), top=5)
@@ -98,7 +98,7 @@ colorscale = e4.selectbox("Colours", ["Inferno", "Viridis", "Jet", "Greys"], key
 with friendly_errors("Explaining"):
     @st.cache_data(max_entries=256, show_spinner=False)
     def cached_explain(model_key: str, png: bytes, method: str, target, layer, _lm):
-        from resnet_viz.app.inputs import _decoded
+        from resnet_viz.ui.inputs import _decoded
 
         with compute_slot():
             return explain(_lm, _lm.transforms()(_decoded(png)).unsqueeze(0), method, target=target, layer=layer)

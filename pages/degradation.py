@@ -5,17 +5,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.degradation import (
+from resnet_viz.figures.plots import _label, responses_figure, training_curves
+from resnet_viz.runs.twins import (
     common_epoch_errors,
     describe_degradation,
     describe_one_depth,
     describe_responses,
     run_sets,
 )
-from resnet_viz.jobs import set_active, set_runs, start_set, stop_set
-from resnet_viz.plots import _label, responses_figure, training_curves
+from resnet_viz.training.jobs import set_active, set_runs, start_set, stop_set
+from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.ui.figures import show_figure
 
 header("Degradation", "Does a deeper network train better? A plain net and a ResNet at two depths (paper Figure 6).")
 
@@ -93,8 +93,8 @@ if labels:
 
     @st.cache_data(max_entries=32, show_spinner=False)
     def responses_for(path: str, data: str, mtime: float):
-        from resnet_viz.degradation import run_responses
-        from resnet_viz.runs import Run
+        from resnet_viz.runs.store import Run
+        from resnet_viz.runs.twins import run_responses
 
         with compute_slot():
             return run_responses(Run(Path(path)), data, 500)
@@ -107,7 +107,7 @@ if labels:
             continue
         shipped = (run.path / "responses.json").is_file()
         if shipped:
-            from resnet_viz.runs import read_json
+            from resnet_viz.runs.store import read_json
 
             responses[n] = read_json(run.path / "responses.json")["layers"]
         elif run.checkpoint is not None:
@@ -152,7 +152,7 @@ b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Train now", key="train_now", type="primary", disabled=data is None):
     with friendly_errors("Starting the training job"):
         if data.startswith("imagefolder:") or data == "cifar10":
-            from resnet_viz.data import get_dataset
+            from resnet_viz.data.datasets import get_dataset
 
             get_dataset(data, "train")  # fail here, with the message, rather than in the background
         started = start_set(tag, models, data=data, preset=preset, epochs=epochs)

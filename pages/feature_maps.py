@@ -3,12 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.app.inputs import loaded_pair, model_input, seen_image
-from resnet_viz.app.widgets import image_and_pair
-from resnet_viz.plots import _label, feature_grid, overlay, skip_color, stage_strip
+from resnet_viz.figures.plots import _label, feature_grid, overlay, skip_color, stage_strip
 from resnet_viz.probes.activations import capture, residual_blocks
+from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.ui.figures import show_figure
+from resnet_viz.ui.inputs import loaded_pair, model_input, seen_image
+from resnet_viz.ui.widgets import image_and_pair
 
 header("Feature maps", "What does each layer of a ResNet and of its plain twin respond to in your image?")
 

@@ -5,11 +5,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, header, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.data import SUPPORTED_TYPES, ImageError, load_image
-from resnet_viz.plots import _label, block_gradients, depth_sweep, gradient_heatmaps, layer_gradients
+from resnet_viz.data.datasets import SUPPORTED_TYPES, ImageError, load_image
+from resnet_viz.figures.plots import _label, block_gradients, depth_sweep, gradient_heatmaps, layer_gradients
 from resnet_viz.probes.gradients import describe_sweep, describe_twins, fmt_ratio, sweep_table
+from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
+from resnet_viz.ui.figures import show_figure
 
 header("Gradient flow", "Does the gradient reach the first layer, with and without skip connections?")
 
@@ -132,7 +132,7 @@ st.caption("How the per-layer gradient norms evolve during training: either a sh
            "(SGD, momentum 0.9, weight decay 1e-4, lr 0.1) on the built-in shapes data, or the norms a finished "
            "training run logged every 20 steps.")
 if cifar:
-    from resnet_viz.degradation import logged_gradients, run_sets
+    from resnet_viz.runs.twins import logged_gradients, run_sets
 
     logged = {s.label(): s for s in run_sets() if depth in s.depths}
     mode = st.radio("Gradients from", ["a short run now (shapes)"] + [f"training run {k}" for k in logged],

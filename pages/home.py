@@ -7,8 +7,8 @@ which need torch, fill in when the server's start-up thread has imported it (``c
 
 import streamlit as st
 
-from resnet_viz.app.common import hub_dir, network_available, takeaway, torch_ready
-from resnet_viz.story import param_count
+from resnet_viz.lessons.home import param_count
+from resnet_viz.ui.common import hub_dir, network_available, takeaway, torch_ready
 
 st.title("resnet-viz: why do skip connections work?")
 st.markdown(
@@ -46,7 +46,7 @@ STEPS = [
 
 def story_cards() -> None:
     """The six cards; a line still being measured at start-up shows as such and fills in when ready."""
-    from resnet_viz import story
+    from resnet_viz.lessons import home as story
 
     lines = {fn: story.peek(fn) for *_, fn, _ in STEPS}
     pending = [fn for fn, (known, _) in lines.items() if not known]
@@ -103,7 +103,7 @@ def weights_table():
     import pandas as pd
 
     from resnet_viz.models import list_models
-    from resnet_viz.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
+    from resnet_viz.models.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
 
     rows = []
     for arch in REFERENCE_FILES:

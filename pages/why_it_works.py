@@ -8,14 +8,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from resnet_viz.app.common import compute_slot, friendly_errors, header, network_available, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.data import DataUnavailable, get_dataset
-from resnet_viz.jobs import probe_paths, probe_state, start_probe
-from resnet_viz.plots import _label, lesion_blocks, lesion_curve
+from resnet_viz.data.datasets import DataUnavailable, get_dataset
+from resnet_viz.figures.plots import _label, lesion_blocks, lesion_curve
 from resnet_viz.probes.lesion import LesionResult, describe_lesions
-from resnet_viz.runs import read_json
-from resnet_viz.why import data_for, store, stored, twin_pairs
+from resnet_viz.runs.store import read_json
+from resnet_viz.runs.why import data_for, store, stored, twin_pairs
+from resnet_viz.training.jobs import probe_paths, probe_state, start_probe
+from resnet_viz.ui.common import compute_slot, friendly_errors, header, network_available, takeaway
+from resnet_viz.ui.figures import show_figure
 
 header("Why it works", "Why do residual networks train so well? Three experiments that look inside trained twins.")
 
@@ -181,9 +181,9 @@ def lesion_tab() -> None:
 def shattered_lines(models: tuple[tuple[str, str, float], ...], seed: int, n: int, ends: tuple[str, str]) -> dict:
     """Input gradients along the line for each (arch, weights, file mtime): "init" builds the net fresh from
     ``seed``; the mtime makes a retrained checkpoint a new cache entry."""
+    from resnet_viz.models.weights import load_model
     from resnet_viz.probes.gradients import build_at_init
     from resnet_viz.probes.shattered import line_gradients, line_inputs, photo_endpoints, summarise
-    from resnet_viz.weights import load_model
 
     lines, rows = {}, []
     with compute_slot():
@@ -204,10 +204,10 @@ def shattered_lines(models: tuple[tuple[str, str, float], ...], seed: int, n: in
 
 
 def shatter_tab() -> None:
-    from resnet_viz.plots import autocorrelation, line_gradient_curves, shattering_vs_depth
+    from resnet_viz.data.samples import PHOTOS
+    from resnet_viz.figures.plots import autocorrelation, line_gradient_curves, shattering_vs_depth
     from resnet_viz.probes.shattered import describe_shattering
-    from resnet_viz.samples import PHOTOS
-    from resnet_viz.why import shipped_study
+    from resnet_viz.runs.why import shipped_study
 
     st.markdown("**Does the gradient change smoothly as the input changes?** (Balduzzi et al. 2017)")
     s1, s2, s3, s4, s5 = st.columns([1.3, 1.6, 1.2, 1.2, 1])
@@ -276,7 +276,7 @@ def shatter_tab() -> None:
 # ----------------------------------------------------------------------------- loss landscape
 
 def land_tab() -> None:
-    from resnet_viz.plots import landscape_figure
+    from resnet_viz.figures.plots import landscape_figure
     from resnet_viz.probes.landscape import LandscapeResult, describe_landscape
 
     st.markdown("**What does the loss look like around the trained weights?** (Li et al. 2018)")

@@ -7,18 +7,15 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from resnet_viz.app.common import friendly_errors, get_model, header, scratch, takeaway
-from resnet_viz.app.figures import show_figure
-from resnet_viz.jobs import set_active, set_pid, set_runs, start_set, stop_set
-from resnet_viz.plots import (
+from resnet_viz.data.folders import UserDataError, prepare_zip, scan_folder, stratified_split
+from resnet_viz.figures.plots import (
     _label,
     class_accuracy_figure,
     class_counts_figure,
     confusion_figure,
     training_curves,
 )
-from resnet_viz.userdata import UserDataError, prepare_zip, scan_folder, stratified_split
-from resnet_viz.yourdata import (
+from resnet_viz.runs.yourdata import (
     Plan,
     RunUploadError,
     data_key,
@@ -31,6 +28,9 @@ from resnet_viz.yourdata import (
     twin_runs,
     unpack_runs,
 )
+from resnet_viz.training.jobs import set_active, set_pid, set_runs, start_set, stop_set
+from resnet_viz.ui.common import friendly_errors, get_model, header, scratch, takeaway
+from resnet_viz.ui.figures import show_figure
 
 header("Your data", "Does a skip connection help on your own images too? Train a ResNet and its plain twin on "
                     "them and compare.")
@@ -64,7 +64,7 @@ def example_data():
 def thumbnails(spec: str, _report) -> list[tuple[str, list[np.ndarray]]]:
     """Up to 6 thumbnails of each of the first 12 classes, decoded once per data set (its spec names a folder
     of this session, or the shared example)."""
-    from resnet_viz.data import load_image
+    from resnet_viz.data.datasets import load_image
 
     out = []
     for k, cls in enumerate(_report.classes[:12]):
@@ -191,7 +191,7 @@ st.caption(f"Plan: {plan.describe()}. Both nets see the same images in the same 
 weights_missing = None
 if plan.approach == "transfer":
     from resnet_viz.models import get_info
-    from resnet_viz.weights import available_weights, torchvision_cached_path, torchvision_weights
+    from resnet_viz.models.weights import available_weights, torchvision_cached_path, torchvision_weights
 
     if "DEFAULT" not in available_weights(f"resnet{depth}"):
         w = torchvision_weights(get_info(f"resnet{depth}"))
@@ -276,7 +276,7 @@ else:
         else:
             from PIL import Image
 
-            from resnet_viz.attribution import explain, overlay_image
+            from resnet_viz.probes.attribution import explain, overlay_image
 
             lm = get_model(which, str(run.checkpoint))
 
@@ -300,7 +300,7 @@ else:
         st.caption(f"{_label(which)} got {n_wrong} of {len(ev_w['labels'])} held-out images wrong"
                    + (f"; the {len(wrong)} it was most sure of are shown." if wrong else "."))
 
-    from resnet_viz.app.widgets import user_pairs
+    from resnet_viz.ui.widgets import user_pairs
 
     label = next((k for k in user_pairs() if k.startswith(f"Your data {chosen}:")), None)
     if label:

@@ -1,3 +1,3 @@
-from .cli import main
+from resnet_viz.cli.main import main
 
 raise SystemExit(main())

@@ -64,12 +64,12 @@ def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
 
 
 def run_cli_here(*args: str) -> subprocess.CompletedProcess:
-    """``resnet_viz.cli.main(ARGS)`` in this process (no 5-10 s torch import per call), with the same result shape
+    """``resnet_viz.cli.main.main(ARGS)`` in this process (no 5-10 s torch import per call), with the same result shape
     as :func:`run_cli`. For checks of messages and exit codes; :func:`run_cli` covers the real process."""
     import contextlib
     import io
 
-    from resnet_viz.cli import main
+    from resnet_viz.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -97,9 +97,9 @@ def imagenet_resnet18(tmp_path, monkeypatch) -> dict:
     import numpy as np
     import torch
 
-    from resnet_viz.data import ShapesDataset
+    from resnet_viz.data.datasets import ShapesDataset
     from resnet_viz.models import get_info
-    from resnet_viz.weights import torchvision_cached_path, torchvision_weights
+    from resnet_viz.models.weights import torchvision_cached_path, torchvision_weights
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     path = torchvision_cached_path(torchvision_weights(get_info("resnet18")))

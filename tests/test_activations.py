@@ -60,8 +60,8 @@ def test_trained_resnet_residual_branches_are_small(reference_dir, cifar_jpg):
     """With the reference ResNet-20 the median ||F(x)|| / ||x|| over blocks is < 1 on CIFAR-10 test images."""
     import statistics
 
-    from resnet_viz.data import get_dataset
-    from resnet_viz.weights import load_model
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.models.weights import load_model
 
     lm = load_model("resnet20", "reference")
     ds = get_dataset(f"imagefolder:{cifar_jpg}", "test", transform=lm.transforms())

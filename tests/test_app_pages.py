@@ -35,7 +35,7 @@ def at() -> AppTest:
 def _home_with_machine(at: AppTest) -> AppTest:
     """Home draws its machine and weights sections once the server's start-up thread has imported torch (the
     first run of a fresh process says it is checking): wait for that, then run again."""
-    from resnet_viz.app.common import torch_ready
+    from resnet_viz.ui.common import torch_ready
 
     if not torch_ready():
         assert "the server is loading PyTorch" in _texts(at)
@@ -157,7 +157,7 @@ def test_gradient_flow_training_heatmap(at):
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory):
     """Four finished runs (plain/ResNet 20 and 32) on a small shapes set, tagged 'tiny'."""
-    from resnet_viz.train import TrainConfig, train
+    from resnet_viz.training.engine import TrainConfig, train
 
     root = tmp_path_factory.mktemp("runs")
     for m in ("plain20", "resnet20", "plain32", "resnet32"):
@@ -167,7 +167,7 @@ def tiny_runs(tmp_path_factory):
 
 
 def test_degradation_page_reads_the_run_store(tiny_runs, monkeypatch):
-    from resnet_viz.degradation import run_sets
+    from resnet_viz.runs.twins import run_sets
 
     monkeypatch.setenv("RESNET_VIZ_RUNS", str(tiny_runs))
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -191,7 +191,7 @@ def test_degradation_page_reads_the_run_store(tiny_runs, monkeypatch):
 def test_degradation_train_now_runs_in_the_background_once(tmp_path, monkeypatch):
     import time
 
-    from resnet_viz.runs import Run
+    from resnet_viz.runs.store import Run
 
     monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -219,7 +219,7 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     ResNet-56 at or below ResNet-20 (same schedule for all four)."""
     import json
 
-    from resnet_viz.runs import shipped_root
+    from resnet_viz.runs.store import shipped_root
 
     if not all((shipped_root() / f"{m}-fast12" / "metrics.jsonl").is_file()
                for m in ("plain20", "resnet20", "plain56", "resnet56")):
@@ -238,7 +238,7 @@ def test_degradation_shipped_runs_show_the_papers_ordering(tmp_path, monkeypatch
     text = _texts(at)
     assert "the degradation problem" in text and "with skip connections depth helps" in text
     # Figure 7: the sentence lists the four nets in the order of their shipped mean response std
-    from resnet_viz.runs import read_json
+    from resnet_viz.runs.store import read_json
 
     means = {}
     for name in ("plain20", "resnet20", "plain56", "resnet56"):
@@ -382,7 +382,7 @@ def test_gradient_flow_batch_sources_offline_and_uploads():
 
 
 def test_shipped_twins_are_the_default_pair_offline():
-    from resnet_viz.weights import shipped_path
+    from resnet_viz.models.weights import shipped_path
 
     if shipped_path("resnet20") is None or shipped_path("plain20") is None:
         pytest.skip("assets/runs holds no shipped ResNet-20/Plain-20 runs")
@@ -396,7 +396,7 @@ def test_shipped_twins_are_the_default_pair_offline():
 
 
 def test_degradation_shows_shipped_twins_at_one_depth(tmp_path, monkeypatch):
-    from resnet_viz.runs import shipped_root
+    from resnet_viz.runs.store import shipped_root
 
     present = [m for m in ("plain20", "resnet20", "plain56", "resnet56")
                if (shipped_root() / f"{m}-fast12" / "metrics.jsonl").is_file()]
@@ -418,7 +418,7 @@ def test_start_up_warm_up_waits_while_a_page_script_runs(monkeypatch):
     import threading
     import time
 
-    from resnet_viz.app import common
+    from resnet_viz.ui import common
 
     monkeypatch.setattr(common, "GRACE_S", 0.3)
     running, release = threading.Event(), threading.Event()

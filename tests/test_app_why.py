@@ -58,7 +58,7 @@ def _compute_now(tab: str | None, prefix: str, folder, sliders: dict, button: st
 
 
 def _shipped_pairs() -> list[str]:
-    from resnet_viz.why import twin_pairs
+    from resnet_viz.runs.why import twin_pairs
 
     return [p.label() for p in twin_pairs() if p.shipped]
 
@@ -70,7 +70,7 @@ def _fig(at: AppTest, key: str) -> dict:
 
 def test_lesion_tab_shows_the_stored_results_of_the_shipped_twins():
     from resnet_viz.probes.lesion import LesionResult, lesion_stats
-    from resnet_viz.why import stored, twin_pairs
+    from resnet_viz.runs.why import stored, twin_pairs
 
     pairs = [p for p in twin_pairs() if p.shipped and all(stored(r, "lesion") for r in p.runs.values())]
     if not pairs:
@@ -128,7 +128,7 @@ def test_shattered_tab_at_initialisation():
     names = {t.get("name") for f in figs for t in f["data"]}
     assert {"Plain-20", "ResNet-20"} <= names
     # the shipped depth study is drawn and described
-    from resnet_viz.why import shipped_study
+    from resnet_viz.runs.why import shipped_study
 
     study = shipped_study("shattered-init")
     if study:
@@ -153,7 +153,7 @@ def _home_when_measured() -> AppTest:
     """Home, rerun until the start-up thread has measured every line (the page shows them as they come)."""
     import time
 
-    from resnet_viz import story
+    from resnet_viz.lessons import home as story
 
     t0 = time.time()
     while not all(story.peek(fn)[0] for fn in story.STEP_FUNCTIONS) and time.time() - t0 < 240:
@@ -171,7 +171,7 @@ def test_home_tells_the_story_with_computed_numbers():
     text = "\n".join(lines)
     assert "Plain-56 and ResNet-56 both have 853,018 parameters (exactly the same)" in text
     assert "At initialisation Plain-56's first conv layer gets" in text
-    from resnet_viz.why import twin_pairs
+    from resnet_viz.runs.why import twin_pairs
 
     if {p.depth for p in twin_pairs() if p.shipped} >= {20, 56}:  # the shipped runs show the degradation problem
         assert "Plain-56 ends with" in text and "more training error than Plain-20" in text
@@ -185,7 +185,7 @@ def test_home_tells_the_story_with_computed_numbers():
 def _wait_for_probes(timeout: float = 240) -> None:
     import time
 
-    from resnet_viz.jobs import probe_root, probe_state
+    from resnet_viz.training.jobs import probe_root, probe_state
 
     t0 = time.time()
     while time.time() - t0 < timeout:

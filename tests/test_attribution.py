@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from resnet_viz.attribution import METHODS, explain, private_copy
-from resnet_viz.weights import load_model
+from resnet_viz.models.weights import load_model
+from resnet_viz.probes.attribution import METHODS, explain, private_copy
 
 from .conftest import run_cli
 
@@ -115,8 +115,8 @@ def test_repeated_explains_leave_memory_flat(lm):
 @pytest.mark.slow
 def test_pointing_game_on_shapes(tmp_path):
     """With a model trained on shapes, the Grad-CAM maximum falls inside the shape's box in >= 80 %."""
-    from resnet_viz.data import ShapesDataset
-    from resnet_viz.train import TrainConfig, train
+    from resnet_viz.data.datasets import ShapesDataset
+    from resnet_viz.training.engine import TrainConfig, train
 
     run = train(TrainConfig(model="resnet20", data="shapes", epochs=4, limit_train=2500, limit_test=200, grad_every=0),
                 tmp_path / "shapes")

@@ -106,7 +106,7 @@ def test_shipped_resnet20_says_cat_for_chelsea(tmp_path):
     """Without --weights a CIFAR model uses the checkpoint shipped in assets/runs."""
     from skimage.data import chelsea
 
-    from resnet_viz.weights import shipped_path
+    from resnet_viz.models.weights import shipped_path
 
     if shipped_path("resnet20") is None:
         pytest.skip("assets/runs holds no shipped runs yet (bash scripts/train_shipped_runs.sh makes them)")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from resnet_viz.data import (
+from resnet_viz.data.datasets import (
     SHAPES_CLASSES,
     DataUnavailable,
     ShapesDataset,

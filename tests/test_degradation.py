@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from resnet_viz.degradation import common_epoch_errors, describe_degradation, describe_responses
-from resnet_viz.runs import Run, append_jsonl, delete_run, pid_alive, write_json
+from resnet_viz.runs.store import Run, append_jsonl, delete_run, pid_alive, write_json
+from resnet_viz.runs.twins import common_epoch_errors, describe_degradation, describe_responses
 
 
 def _run(root, name, train_errors):

@@ -9,7 +9,7 @@ import zipfile
 import plotly.graph_objects as go
 import pytest
 
-from resnet_viz import exports
+from resnet_viz.figures import exports as exports
 
 
 def _figs():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from resnet_viz.data import (
+from resnet_viz.data.datasets import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
     SUPPORTED_TYPES,
@@ -125,7 +125,7 @@ def test_too_large_path_refused_before_reading(tmp_path: Path, monkeypatch: pyte
     def no_open(*args, **kwargs):
         raise AssertionError("the file must not be opened")
 
-    monkeypatch.setattr("resnet_viz.data.open", no_open, raising=False)
+    monkeypatch.setattr("resnet_viz.data.datasets.open", no_open, raising=False)
     with pytest.raises(ImageError, match=r"51 MB.*50 MB"):
         load_image(path)
 
@@ -387,8 +387,8 @@ def test_extremely_elongated_image_is_refused_before_decoding():
 
     from PIL import Image as _Image
 
-    from resnet_viz.data import ImageError as _ImageError
-    from resnet_viz.data import load_image as _load
+    from resnet_viz.data.datasets import ImageError as _ImageError
+    from resnet_viz.data.datasets import load_image as _load
 
     buf = _io.BytesIO()
     _Image.new("1", (4000, 10)).save(buf, format="PNG")

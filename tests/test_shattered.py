@@ -160,7 +160,7 @@ def test_at_init_plain56_shatters_and_resnet56_does_not(rows56):
 
 
 def test_trained_twins_are_probed_in_eval_mode_without_touching_the_shared_model():
-    from resnet_viz.weights import WeightsUnavailable, load_model
+    from resnet_viz.models.weights import WeightsUnavailable, load_model
 
     try:
         loaded = {arch: load_model(arch, "shipped") for arch in ("plain20", "resnet20")}

@@ -10,9 +10,9 @@ import sys
 import pytest
 import torch
 
-from resnet_viz.runs import Run, delete_run, get_run, list_runs
-from resnet_viz.train import Diverged, TrainConfig, augment, train
-from resnet_viz.weights import load_model
+from resnet_viz.models.weights import load_model
+from resnet_viz.runs.store import Run, delete_run, get_run, list_runs
+from resnet_viz.training.engine import Diverged, TrainConfig, augment, train
 
 from .conftest import ROOT, run_cli
 
@@ -164,7 +164,7 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
 
 def test_export_ships_fp16_weights_that_load_as_fp32(tmp_path, monkeypatch):
     run = train(TrainConfig(model="resnet20", epochs=1, **SMALL), tmp_path / "resnet20-t")
-    from resnet_viz.runs import export_run
+    from resnet_viz.runs.store import export_run
 
     out = export_run(run, tmp_path / "assets", data_label="shapes (test)", note="unit test",
                      responses={"data": "shapes", "images": 1, "layers": []})
@@ -175,16 +175,16 @@ def test_export_ships_fp16_weights_that_load_as_fp32(tmp_path, monkeypatch):
     assert lm.model.fc.weight.dtype == torch.float32 and "shapes (test)" in lm.meta.source
     assert out.provenance["export"]["weights"] == "fp16" and out.provenance["data_label"] == "shapes (test)"
     # the app finds shipped runs by model name
-    monkeypatch.setattr("resnet_viz.weights.assets_dir", lambda: tmp_path)
+    monkeypatch.setattr("resnet_viz.models.weights.assets_dir", lambda: tmp_path)
     (tmp_path / "runs").symlink_to(tmp_path / "assets")
-    from resnet_viz.weights import default_weights, shipped_path
+    from resnet_viz.models.weights import default_weights, shipped_path
 
     assert shipped_path("resnet20") == tmp_path / "runs" / "resnet20-t" / "model.safetensors"
     assert default_weights("resnet20") == "shipped"
 
 
 def test_paper_schedule_and_warm_up_hand_over():
-    from resnet_viz.train import make_scheduler, scheduled_lr
+    from resnet_viz.training.engine import make_scheduler, scheduled_lr
 
     cfg = TrainConfig(model="resnet110", preset="paper", epochs=4).resolved()
     assert (cfg.lr, cfg.weight_decay, cfg.batch_size) == (0.1, 1e-4, 128)

@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from resnet_viz.data import ShapesDataset
-from resnet_viz.train import TrainConfig, train
-from resnet_viz.weights import WeightsUnavailable, load_model
+from resnet_viz.data.datasets import ShapesDataset
+from resnet_viz.models.weights import WeightsUnavailable, load_model
+from resnet_viz.training.engine import TrainConfig, train
 
 from .conftest import run_cli
 

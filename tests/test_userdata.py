@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnet_viz import userdata
-from resnet_viz.data import DataUnavailable, describe_dataset, get_dataset, parse_data_spec
-from resnet_viz.userdata import (
+from resnet_viz.data import folders as userdata
+from resnet_viz.data.datasets import DataUnavailable, describe_dataset, get_dataset, parse_data_spec
+from resnet_viz.data.folders import (
     UserDataError,
     UserImageFolder,
     prepare_zip,

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from resnet_viz.models import CIFAR10_CLASSES, build_model
-from resnet_viz.weights import (
+from resnet_viz.models.weights import (
     ModelMeta,
     WeightsError,
     WeightsUnavailable,

@@ -1,8 +1,8 @@
 """Model zoo: the paper's CIFAR ResNets and plain twins, torchvision ImageNet ResNets and plain
 twins, and comparison architectures, behind one registry."""
 
-from .cifar import BasicBlock, CifarResNet, PadShortcut, init_weights
-from .registry import (
+from resnet_viz.models.cifar import BasicBlock, CifarResNet, PadShortcut, init_weights
+from resnet_viz.models.registry import (
     CIFAR10_CLASSES,
     IMAGENET_MEAN,
     IMAGENET_STD,

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .cifar import CIFAR_DEPTHS, cifar_resnet
-from .imagenet import RESNET_CONFIGS, ZOO, imagenet_resnet, zoo_model
+from resnet_viz.models.cifar import CIFAR_DEPTHS, cifar_resnet
+from resnet_viz.models.imagenet import RESNET_CONFIGS, ZOO, imagenet_resnet, zoo_model
 
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 # Normalisation the reference CIFAR checkpoints (Idelbayev 2018) and the app's own runs use.

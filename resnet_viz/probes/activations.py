@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.cifar import BasicBlock as CifarBlock
-from ..models.cifar import PadShortcut
+from resnet_viz.models.cifar import BasicBlock as CifarBlock
+from resnet_viz.models.cifar import PadShortcut
 
 
 class _ThreadHook:

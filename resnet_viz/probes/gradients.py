@@ -190,9 +190,9 @@ def make_batch(
              batch; labels are random (at initialisation any label is as good as another)
     All image sources are resized, centre-cropped and normalised with the ImageNet mean/std.
     """
-    from ..data import ShapesDataset, get_dataset
-    from ..models import IMAGENET_MEAN, IMAGENET_STD
-    from ..weights import ModelMeta, make_transform
+    from resnet_viz.data.datasets import ShapesDataset, get_dataset
+    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD
+    from resnet_viz.models.weights import ModelMeta, make_transform
 
     tf = make_transform(ModelMeta(arch="", num_classes=num_classes, categories=None, input_size=size,
                                   resize_size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD))
@@ -219,7 +219,7 @@ def make_batch(
 
 def build_at_init(name: str, *, seed: int = 0, **options) -> nn.Module:
     """A freshly initialised registered model, deterministic for a seed."""
-    from ..models import build_model
+    from resnet_viz.models import build_model
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -237,7 +237,7 @@ def twin_gradient_flow(
     **options,
 ) -> dict[str, GradientFlow]:
     """``gradient_flow`` of several freshly initialised models on the *same* batch."""
-    from ..models import get_info
+    from resnet_viz.models import get_info
 
     infos = [get_info(n) for n in names]
     size, classes = infos[0].input_size, infos[0].num_classes
@@ -303,8 +303,8 @@ def gradient_trajectory(
     Paper recipe for the optimiser (momentum 0.9, weight decay 1e-4, lr 0.1), on a fresh model of
     its own. Returns ``{"layers": [names], "norms": [[step x layer]], "loss": [per step]}``.
     """
-    from ..data import shapes_arrays
-    from ..models import IMAGENET_MEAN, IMAGENET_STD, get_info
+    from resnet_viz.data.datasets import shapes_arrays
+    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, get_info
 
     info = get_info(name)
     model = build_at_init(name, seed=seed, **{k: v for k, v in options.items() if k in info.options})
@@ -359,7 +359,7 @@ def _shipped_sweep(key: tuple) -> list[dict] | None:
     --sweep 20,32,44,56,110 --out ...``), used when it was made with this torch version and these settings."""
     import json
 
-    from ..env import assets_dir
+    from resnet_viz.env import assets_dir
 
     try:
         d = json.loads((assets_dir() / "why" / "gradflow-sweep.json").read_text())
@@ -413,7 +413,7 @@ def spread(gf: GradientFlow) -> float:
 
 def describe_twins(plain: GradientFlow, res: GradientFlow) -> str:
     """The takeaway sentence, computed from the two measurements (never a canned claim)."""
-    from ..plots import _label
+    from resnet_viz.figures.plots import _label
 
     p, r = _label(plain.model), _label(res.model)
     text = (f"The first conv layer of {p} receives {fmt_ratio(plain.first_last_ratio)} the weight gradient of its "

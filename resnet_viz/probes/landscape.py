@@ -413,9 +413,9 @@ def landscape_batch(
     (input size and normalisation; default: 32 px and the ImageNet mean/std the CIFAR nets use).
     No augmentation: the landscape is the loss of the images as they are.
     """
-    from ..data import get_dataset
-    from ..models import IMAGENET_MEAN, IMAGENET_STD
-    from ..weights import ModelMeta, make_transform
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD
+    from resnet_viz.models.weights import ModelMeta, make_transform
 
     if meta is None:
         meta = ModelMeta(arch="", num_classes=10, categories=None, input_size=32, resize_size=32,
@@ -549,7 +549,7 @@ def _smoother(a: dict, b: dict) -> int:
 def describe_landscape(plain: LandscapeResult, res: LandscapeResult) -> str:
     """Two sentences for students about a plain net's slice and its ResNet twin's, every claim read
     off ``landscape_stats`` (the verdict follows the numbers, whichever way they come out)."""
-    from ..plots import _label
+    from resnet_viz.figures.plots import _label
 
     p, r = _label(plain.model), _label(res.model)
     sp, sr = landscape_stats(plain), landscape_stats(res)

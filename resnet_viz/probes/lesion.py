@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .activations import residual_blocks
+from resnet_viz.probes.activations import residual_blocks
 
 Progress = Callable[[int, int], None]
 

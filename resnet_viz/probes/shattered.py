@@ -56,11 +56,11 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .gradients import build_at_init
+from resnet_viz.probes.gradients import build_at_init
 
 INV_E = math.exp(-1.0)  # the correlation-length threshold
 BNMode = Literal["auto", "eval", "calibrate"]
-DEFAULT_PHOTOS = ("cat (chelsea)", "coffee cup")  # endpoints of the default line (resnet_viz.samples)
+DEFAULT_PHOTOS = ("cat (chelsea)", "coffee cup")  # endpoints of the default line (resnet_viz.data.samples)
 
 
 # ----------------------------------------------------------------------------- the line
@@ -95,15 +95,15 @@ def photo_endpoints(
     std: tuple[float, ...] | None = None,
     transform: Callable | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two sample photos (``resnet_viz.samples`` names) as normalised (3, size, size) tensors.
+    """Two sample photos (``resnet_viz.data.samples`` names) as normalised (3, size, size) tensors.
 
     ``transform`` (e.g. a ``LoadedModel.transforms()``) wins; otherwise resize the shorter side to
     ``size``, centre-crop and normalise with ``mean``/``std`` (default: the ImageNet statistics the
     CIFAR nets use).
     """
-    from ..models import IMAGENET_MEAN, IMAGENET_STD
-    from ..samples import load_sample
-    from ..weights import ModelMeta, make_transform
+    from resnet_viz.data.samples import load_sample
+    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD
+    from resnet_viz.models.weights import ModelMeta, make_transform
 
     if transform is None:
         transform = make_transform(ModelMeta(arch="", num_classes=0, categories=None, input_size=size,
@@ -423,8 +423,8 @@ def trained_study(
     each preprocessed with its model's own ``transforms()``. ``models`` maps arch -> an already loaded
     ``LoadedModel`` (e.g. the app's cached one, which is not modified); others are loaded with ``weights``.
     Same row format as ``depth_study`` (one "seed": the checkpoint; ``span`` as there)."""
-    from ..models import get_info
-    from ..weights import load_model
+    from resnet_viz.models import get_info
+    from resnet_viz.models.weights import load_model
 
     rows = []
     for arch in archs:

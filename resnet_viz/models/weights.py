@@ -31,8 +31,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .env import assets_dir, can_reach, forced_offline, hub_checkpoint_dir
-from .models import IMAGENET_MEAN, IMAGENET_STD, ModelInfo, get_info
+from resnet_viz.env import assets_dir, can_reach, forced_offline, hub_checkpoint_dir
+from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, ModelInfo, get_info
 
 REFERENCE_URL = "https://github.com/akamaster/pytorch_resnet_cifar10/raw/master/pretrained_models/"
 # Idelbayev (2018), "Proper ResNet Implementation for CIFAR10/CIFAR100 in PyTorch" (BSD-2-Clause).

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .env import cache_dir
-from .runs import Run, read_json, runs_root, validate_name, write_json
+from resnet_viz.env import cache_dir
+from resnet_viz.runs.store import Run, read_json, runs_root, validate_name, write_json
 
 SCRATCH_PREFIX = "s-"
 
@@ -37,7 +37,7 @@ def sessions_root() -> Path:
 
 def _stop_jobs(root: Path) -> None:
     """Stop the training jobs whose run store is ``root`` (their process groups), and wait for them."""
-    from .runs import pid_alive
+    from resnet_viz.runs.store import pid_alive
 
     pids = [(read_json(p, {}) or {}).get("pid") for p in root.glob(".set-*.json")]
     pids = [p for p in pids if pid_alive(p)]
@@ -97,7 +97,7 @@ class Scratch:
 
 def sweep_orphans(root: Path | None = None) -> int:
     """Delete session folders whose server process is gone (a crash or kill -9 skips the finaliser)."""
-    from .runs import pid_alive
+    from resnet_viz.runs.store import pid_alive
 
     base = root or sessions_root()
     n = 0
@@ -177,7 +177,7 @@ def accuracy(ev: dict) -> float:
 
 def describe_evaluation(evs: dict[str, dict]) -> str:
     """One sentence from the numbers: each net's held-out accuracy, and where they differ most."""
-    from .plots import _label
+    from resnet_viz.figures.plots import _label
 
     names = list(evs)
     parts = [f"{_label(n)} classifies {100 * accuracy(ev):.1f} % of the {len(ev['labels'])} held-out images "
@@ -229,8 +229,8 @@ def unpack_runs(zip_path: Path, dest_root: Path) -> list[Run]:
     bombs); only the files ``pack_runs`` writes are kept; every checkpoint must load as the architecture
     its metadata names. Nothing is moved into ``dest_root`` unless every run in the zip passes.
     """
-    from .userdata import UserDataError, safe_extract
-    from .weights import WeightsError, WeightsUnavailable, load_model
+    from resnet_viz.data.folders import UserDataError, safe_extract
+    from resnet_viz.models.weights import WeightsError, WeightsUnavailable, load_model
 
     dest_root.mkdir(parents=True, exist_ok=True)
     work = dest_root / f".upload-{secrets.token_hex(4)}"
@@ -306,7 +306,7 @@ def twin_runs(root: Path) -> list[tuple[str, Run, Run]]:
 
 def run_label(run: Run) -> str:
     """``ResNet-18 (fine-tuned from ImageNet)``: the architecture and how it was trained."""
-    from .plots import _label
+    from resnet_viz.figures.plots import _label
 
     cfg: dict[str, Any] = run.config
     how = {"finetune": "fine-tuned from ImageNet", "probe": "linear probe on ImageNet features"}.get(
@@ -320,7 +320,7 @@ def example_folder(dest: Path | None = None, per_class: int = 200) -> Path:
     temporary sibling and renamed into place, so concurrent first visitors never see half a folder."""
     import tempfile
 
-    from .data import ShapesDataset
+    from resnet_viz.data.datasets import ShapesDataset
 
     dest = Path(dest) if dest is not None else cache_dir() / "examples" / f"shapes-3x{per_class}"
     if (dest / ".complete").is_file():

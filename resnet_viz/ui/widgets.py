@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from ..data import SUPPORTED_TYPES, ImageError, load_image
-from ..samples import load_sample, sample_names
-from ..weights import REFERENCE_FILES, available_weights
+from resnet_viz.data.datasets import SUPPORTED_TYPES, ImageError, load_image
+from resnet_viz.data.samples import load_sample, sample_names
+from resnet_viz.models.weights import REFERENCE_FILES, available_weights
 
 UNTRAINED = "untrained (random initialisation)"
 
@@ -56,9 +56,9 @@ def model_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
 
 def user_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
     """Twins trained on users' data: this session's own (Your data page), then the shared run store's."""
-    from ..runs import runs_root
-    from ..yourdata import run_label, twin_runs
-    from .common import session_scratch
+    from resnet_viz.runs.store import runs_root
+    from resnet_viz.runs.yourdata import run_label, twin_runs
+    from resnet_viz.ui.common import session_scratch
 
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     scr = session_scratch()
@@ -77,8 +77,8 @@ def user_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
 @st.cache_data(ttl=60, show_spinner=False)
 def missing_imagenet() -> list[str]:
     """File names of torchvision ResNet weights that are not in the cache."""
-    from ..models import get_info
-    from ..weights import torchvision_cached_path, torchvision_weights
+    from resnet_viz.models import get_info
+    from resnet_viz.models.weights import torchvision_cached_path, torchvision_weights
 
     return [torchvision_cached_path(torchvision_weights(get_info(f"resnet{d}"))).name for d in (18, 34, 50, 101, 152)
             if "DEFAULT" not in available_weights(f"resnet{d}")]
@@ -102,7 +102,7 @@ def model_pair_picker(key: str) -> tuple[tuple[str, str], ...]:
     label = st.selectbox("Networks", list(pairs), key=f"{key}_pair", bind="query-params")
     missing = missing_imagenet()
     if missing:
-        from ..env import hub_checkpoint_dir
+        from resnet_viz.env import hub_checkpoint_dir
 
         st.caption(f"ImageNet ResNets are offered when their torchvision weights are in the torch hub cache; missing "
                    f"here: {', '.join(missing)}. They download automatically when online, or copy them into "

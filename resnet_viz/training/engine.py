@@ -55,10 +55,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import __version__
-from .models import IMAGENET_MEAN, IMAGENET_STD, get_info
-from .runs import Run, append_jsonl, read_json, write_json
-from .weights import ModelMeta, save_checkpoint
+from resnet_viz import __version__
+from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, get_info
+from resnet_viz.models.weights import ModelMeta, save_checkpoint
+from resnet_viz.runs.store import Run, append_jsonl, read_json, write_json
 
 
 @dataclass
@@ -120,7 +120,7 @@ class Diverged(RuntimeError):
 
 def _dataset_arrays(spec: str, split: str, size: int, limit: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """Decode a data set once into (N, 3, size, size) uint8 + (N,) int64 labels (cached on disk)."""
-    from .data import ShapesDataset, get_dataset, parse_data_spec, shapes_arrays
+    from resnet_viz.data.datasets import ShapesDataset, get_dataset, parse_data_spec, shapes_arrays
 
     kind, arg = parse_data_spec(spec)
     if kind == "shapes":
@@ -162,8 +162,8 @@ def _dataset_arrays(spec: str, split: str, size: int, limit: int) -> tuple[torch
 
 
 def _array_cache_path(spec: str, split: str, size: int, ds) -> Path | None:
-    from .data import parse_data_spec
-    from .env import cache_dir
+    from resnet_viz.data.datasets import parse_data_spec
+    from resnet_viz.env import cache_dir
 
     root = getattr(ds, "root", None)
     if root is None:
@@ -254,7 +254,7 @@ def train(
 
     Raises ``Diverged`` when the loss becomes non-finite (the run's status says so too).
     """
-    from .env import resolve_device
+    from resnet_viz.env import resolve_device
 
     cfg = cfg.resolved()
     info = get_info(cfg.model)
@@ -542,7 +542,7 @@ def pretrained_model(info, num_classes: int, *, probe: bool) -> tuple[nn.Module,
     """torchvision's ImageNet weights for ``info`` with a new final layer for ``num_classes`` classes
     (seeded by the caller's ``torch.manual_seed``); frozen except that layer when ``probe``.
     Returns the model and a description of the weights."""
-    from .weights import load_torchvision_state
+    from resnet_viz.models.weights import load_torchvision_state
 
     sd, w = load_torchvision_state(info)
     model = info.build()

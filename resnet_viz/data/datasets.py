@@ -29,7 +29,7 @@ import numpy as np
 import torch.utils.data
 from PIL import Image, ImageDraw, ImageOps
 
-from .env import cache_dir, can_reach, forced_offline
+from resnet_viz.env import cache_dir, can_reach, forced_offline
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -538,7 +538,7 @@ def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
             ) from None
     if (has["test"] or has["val"]) and not has["train"]:
         raise DataUnavailable(f"Image folder '{path}' has a test folder but no 'train' folder next to it.")
-    from .userdata import UserDataError, UserImageFolder, scan_folder
+    from resnet_viz.data.folders import UserDataError, UserImageFolder, scan_folder
 
     # rescanned when the folder or one of its class folders changes (files added, removed, renamed)
     key = (str(path.resolve()), max([path.stat().st_mtime] + [p.stat().st_mtime for p in path.iterdir() if p.is_dir()]))
@@ -575,7 +575,7 @@ def get_dataset(
     if kind == "cifar10":
         return _cifar10(split, transform, _data_root(root), download)
     if kind == "zip":
-        from .userdata import UserDataError, zip_dataset  # imports this module: late import
+        from resnet_viz.data.folders import UserDataError, zip_dataset  # imports this module: late import
 
         try:
             return zip_dataset(arg or "", split, transform)

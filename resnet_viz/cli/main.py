@@ -33,7 +33,7 @@ def _fmt_flops(flops: int) -> str:
 # ----------------------------------------------------------------------------- commands
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .models import count_params, list_models
+    from resnet_viz.models import count_params, list_models
 
     rows = [{"name": m.name, "family": m.family, "depth": m.depth, "skip": m.skip,
              "params": count_params(m.name), "input_size": m.input_size, "twin": m.twin,
@@ -48,8 +48,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .models import count_flops, count_params, get_info, weight_layers
-    from .models.registry import _meta_model
+    from resnet_viz.models import count_flops, count_params, get_info, weight_layers
+    from resnet_viz.models.registry import _meta_model
 
     info = get_info(args.model)
     size = args.size or info.input_size
@@ -79,8 +79,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from .env import resolve_device
-    from .weights import load_model
+    from resnet_viz.env import resolve_device
+    from resnet_viz.models.weights import load_model
 
     device = resolve_device(args.device)
     return load_model(args.model, args.weights, device=device)
@@ -120,7 +120,7 @@ class _Progress:
         if self.file:
             import time
 
-            from .runs import write_json
+            from resnet_viz.runs.store import write_json
 
             write_json(self.file, {"state": state, "done": done, "total": total, "pid": os.getpid(),
                                    "message": message, "updated": time.time()})
@@ -153,8 +153,8 @@ def _check_classes(ds, lm, model: str) -> list[str]:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .data import get_dataset
-    from .inference import evaluate
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.probes.inference import evaluate
 
     lm = _load(args)
     ds = get_dataset(args.data, args.split, transform=lm.transforms())
@@ -182,8 +182,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from .data import load_image
-    from .inference import classify
+    from resnet_viz.data.datasets import load_image
+    from resnet_viz.probes.inference import classify
 
     image = load_image(args.image)
     lm = _load(args)
@@ -203,7 +203,7 @@ def _gradflow_sweep(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .probes.gradients import depth_sweep, sweep_table
+    from resnet_viz.probes.gradients import depth_sweep, sweep_table
 
     try:
         depths = tuple(int(d) for d in args.sweep.split(","))
@@ -216,7 +216,7 @@ def _gradflow_sweep(args: argparse.Namespace) -> int:
     out = {"key": key, "rows": rows, "provenance": {"command": args.command_line, "torch": torch.__version__,
                                                      "date": datetime.date.today().isoformat()}}
     if args.out:
-        from .runs import write_json
+        from resnet_viz.runs.store import write_json
 
         write_json(Path(args.out), out)
     if args.json:
@@ -229,8 +229,8 @@ def _gradflow_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_gradflow(args: argparse.Namespace) -> int:
-    from .models import get_info
-    from .probes.gradients import twin_gradient_flow
+    from resnet_viz.models import get_info
+    from resnet_viz.probes.gradients import twin_gradient_flow
 
     if args.sweep:
         return _gradflow_sweep(args)
@@ -246,7 +246,7 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
         if args.norm != "bn" or args.init not in ("kaiming", "zero-residual"):
             raise CliError("--norm none and --init xavier exist only for the CIFAR family")
         options = {"zero_init_residual": True} if args.init == "zero-residual" else {}
-    from .env import resolve_device
+    from resnet_viz.env import resolve_device
 
     flows = twin_gradient_flow(names, source=args.data, batch=args.batch, seed=args.seed,
                                device=resolve_device(args.device), **options)
@@ -267,9 +267,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from .attribution import METHOD_NAMES, explain, overlay_image
-    from .data import load_image
-    from .inference import label_of
+    from resnet_viz.data.datasets import load_image
+    from resnet_viz.probes.attribution import METHOD_NAMES, explain, overlay_image
+    from resnet_viz.probes.inference import label_of
 
     image = load_image(args.image)
     lm = _load(args)
@@ -292,8 +292,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_blocks(args: argparse.Namespace) -> int:
-    from .data import load_image
-    from .probes.activations import block_anatomy
+    from resnet_viz.data.datasets import load_image
+    from resnet_viz.probes.activations import block_anatomy
 
     image = load_image(args.image)
     lm = _load(args)
@@ -316,8 +316,8 @@ def cmd_blocks(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
-    from .runs import run_dir_for
-    from .train import Diverged, TrainConfig, train
+    from resnet_viz.runs.store import run_dir_for
+    from resnet_viz.training.engine import Diverged, TrainConfig, train
 
     mode = args.mode or ("finetune" if args.pretrained else "scratch")
     if args.pretrained and mode == "scratch":
@@ -362,19 +362,19 @@ def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from .runs import delete_run, list_runs
+    from resnet_viz.runs.store import delete_run, list_runs
 
     if args.delete:
         delete_run(args.delete)
         print(f"deleted {args.delete}")
         return 0
     if args.export:
-        from .runs import export_run, get_run
+        from resnet_viz.runs.store import export_run, get_run
 
         run = get_run(args.export)
         responses = None
         if args.responses_data:
-            from .degradation import run_responses
+            from resnet_viz.runs.twins import run_responses
 
             responses = run_responses(run, args.responses_data, args.responses_images)
         out = export_run(run, args.to, half=not args.fp32, note=args.note, data_label=args.data_label,
@@ -397,8 +397,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_lesion(args: argparse.Namespace) -> int:
-    from .data import get_dataset
-    from .probes.lesion import balanced_subset, describe_lesions, lesion_study, load_tensors
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.probes.lesion import balanced_subset, describe_lesions, lesion_study, load_tensors
 
     lm = _load(args)
     ds = get_dataset(args.data, args.split, transform=lm.transforms())
@@ -422,7 +422,7 @@ def cmd_lesion(args: argparse.Namespace) -> int:
     out = res.to_json()
     out["blocks"] = [{k: b[k] for k in ("name", "downsampling", "error", "index", "stage")} for b in out["blocks"]]
     if args.out:
-        from .runs import write_json
+        from resnet_viz.runs.store import write_json
 
         write_json(Path(args.out), out)
     progress.close(f"finished in {res.seconds:.0f} s")
@@ -448,8 +448,8 @@ def cmd_lesion(args: argparse.Namespace) -> int:
 def cmd_shattered(args: argparse.Namespace) -> int:
     import datetime
 
-    from .probes.shattered import depth_study, describe_shattering, fmt_length, rows_to_json, trained_study
-    from .samples import PHOTOS
+    from resnet_viz.data.samples import PHOTOS
+    from resnet_viz.probes.shattered import depth_study, describe_shattering, fmt_length, rows_to_json, trained_study
 
     ends = tuple(args.photos.split(","))
     if len(ends) != 2 or not all(e in PHOTOS for e in ends):
@@ -463,7 +463,7 @@ def cmd_shattered(args: argparse.Namespace) -> int:
                                                     and weights[0] not in ("shipped", "reference", "random")):
             raise CliError("give one --weights per model (comma-separated, same order as --models), or one of "
                            "shipped, reference, random for all")
-        from .weights import load_model
+        from resnet_viz.models.weights import load_model
 
         loaded = {m: load_model(m, w) for m, w in zip(models, weights * len(models) if len(weights) == 1 else weights)}
         rows = trained_study(models, n=args.n, photos=ends, models=loaded)
@@ -475,7 +475,7 @@ def cmd_shattered(args: argparse.Namespace) -> int:
             "date": datetime.date.today().isoformat()}
     out = {"rows": rows_to_json(rows), "provenance": prov, "text": describe_shattering(rows)}
     if args.out:
-        from .runs import write_json
+        from resnet_viz.runs.store import write_json
 
         write_json(Path(args.out), out)
     if args.json:
@@ -490,8 +490,8 @@ def cmd_shattered(args: argparse.Namespace) -> int:
 def cmd_landscape(args: argparse.Namespace) -> int:
     import datetime
 
-    from .data import get_dataset
-    from .probes.landscape import landscape_batch, landscape_stats, loss_landscape
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.probes.landscape import landscape_batch, landscape_stats, loss_landscape
 
     for flag, v, low in (("--images", args.images, 1), ("--steps", args.steps, 2),
                          ("--batch-size", args.batch_size, 1)):
@@ -690,10 +690,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import DataUnavailable, ImageError
-    from .env import configure_threads
-    from .models import UnknownModel
-    from .weights import WeightsError, WeightsUnavailable
+    from resnet_viz.data.datasets import DataUnavailable, ImageError
+    from resnet_viz.env import configure_threads
+    from resnet_viz.models import UnknownModel
+    from resnet_viz.models.weights import WeightsError, WeightsUnavailable
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)

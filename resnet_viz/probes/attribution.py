@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .weights import LoadedModel
+from resnet_viz.models.weights import LoadedModel
 
 METHODS = ("gradcam", "guided-gradcam", "ig", "saliency", "occlusion")
 METHOD_NAMES = {"gradcam": "Grad-CAM", "guided-gradcam": "Guided Grad-CAM", "ig": "Integrated Gradients",
@@ -98,7 +98,7 @@ def borrowed_copy(model: nn.Module, build=None):
 
 def default_layer(model: nn.Module) -> str:
     """The last residual block (the usual Grad-CAM layer: last conv features before pooling)."""
-    from .probes.activations import residual_blocks
+    from resnet_viz.probes.activations import residual_blocks
 
     blocks = residual_blocks(model)
     if blocks:

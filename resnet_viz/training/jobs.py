@@ -2,7 +2,7 @@
 any page.
 
 A page (or a teacher's shell) starts a job with ``start_set``; it spawns a detached process
-(``python -m resnet_viz.jobs ...``) that trains the runs of the set one by one through the same
+(``python -m resnet_viz.training.jobs ...``) that trains the runs of the set one by one through the same
 engine as the CLI, writing progress to the run store. So a page reload, a second viewer or a
 server restart loses nothing, and one session's training never blocks another session's pages.
 
@@ -22,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from .runs import Run, pid_alive, read_json, runs_root, validate_name, write_json
+from resnet_viz.env import repo_root
+from resnet_viz.runs.store import Run, pid_alive, read_json, runs_root, validate_name, write_json
 
 _children: list[subprocess.Popen] = []  # workers this process started; polled so they never linger as zombies
 
@@ -60,7 +61,7 @@ def _launch(argv: list[str], log_path: Path, env: dict[str, str] | None = None) 
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, *argv], stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                cwd=Path(__file__).resolve().parent.parent,
+                                cwd=repo_root(),
                                 env={**os.environ, **(env or {}), "RESNET_VIZ_RUNS": str(runs_root())})
     _children.append(proc)
     return proc
@@ -108,7 +109,7 @@ def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: in
         for run in set_runs(tag, models, root):
             if not (run.status.get("state") == "finished"):
                 (run.path / "STOP").unlink(missing_ok=True)
-        proc = _launch(["-m", "resnet_viz.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
+        proc = _launch(["-m", "resnet_viz.training.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
                         "--preset", preset, "--epochs", str(epochs), "--root", str(root), *extra_args],
                        root / f".set-{tag}.log", env)
         write_json(root / f".set-{tag}.json", {"pid": proc.pid, "models": models, "data": data, "preset": preset,
@@ -124,8 +125,8 @@ def stop_set(tag: str, models: list[str], root: Path | None = None) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from .env import configure_threads
-    from .train import Diverged, TrainConfig, train
+    from resnet_viz.env import configure_threads
+    from resnet_viz.training.engine import Diverged, TrainConfig, train
 
     configure_threads()
     models = args.models.split(",")
@@ -206,7 +207,8 @@ def start_probe(key: str, argv: list[str]) -> bool:
             return False
         write_json(progress, {"state": "queued", "pid": None, "done": 0, "total": 1,
                               "message": "waiting for a free slot", "updated": time.time()})
-        _launch(["-m", "resnet_viz.jobs", "probe", str(result), str(progress), *argv], progress.with_suffix(".log"))
+        _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), *argv],
+                progress.with_suffix(".log"))
         return True
 
 
@@ -214,7 +216,7 @@ def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
     import io
     from contextlib import redirect_stderr
 
-    from .cli import main as cli_main
+    from resnet_viz.cli.main import main as cli_main
 
     def failed(msg: str) -> None:
         write_json(Path(progress), {"state": "failed", "message": msg, "error": msg, "pid": os.getpid(),
@@ -239,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "probe":
         return _probe_worker(argv[1], argv[2], argv[3:])
-    ap = argparse.ArgumentParser(prog="python -m resnet_viz.jobs", description="train a set of runs in sequence")
+    ap = argparse.ArgumentParser(prog="python -m resnet_viz.training.jobs",
+                                 description="train a set of runs in sequence")
     ap.add_argument("--tag", required=True)
     ap.add_argument("--models", required=True)
     ap.add_argument("--data", required=True)

@@ -14,14 +14,14 @@ import time
 
 import streamlit as st
 
-from .. import __version__
-from ..env import can_reach, device_summary, hub_checkpoint_dir
-from ..plots import PLAIN_COLOR, RESNET_COLOR
+from resnet_viz import __version__
+from resnet_viz.env import can_reach, device_summary, hub_checkpoint_dir
+from resnet_viz.figures.plots import PLAIN_COLOR, RESNET_COLOR
 
 # Nothing above imports torch (about 2 s, torchvision 1.5 s more): the Home page's first render needs neither.
 # The start-up thread imports them in the background; ``torch_ready()`` says, without waiting, when it has.
 
-log = logging.getLogger("resnet_viz.app")
+log = logging.getLogger("resnet_viz.ui")
 
 
 def _leave_mpa_v1() -> None:
@@ -62,22 +62,22 @@ def boot() -> None:
 
 def _start_up() -> None:
     try:
-        from ..env import configure_threads
+        from resnet_viz.env import configure_threads
 
         configure_threads()
         import pandas  # noqa: F401 - Home's weights table
 
-        from .. import weights  # noqa: F401 - torch, torchvision and the model registry
+        from resnet_viz.models import weights as weights  # noqa: F401 - torch, torchvision and the model registry
     except Exception:  # noqa: BLE001 - the pages import them again and report errors there
         log.exception("importing torch in the background failed")
     finally:
         _torch_ready.set()
-    from ..stats import stats_cached
+    from resnet_viz.models.stats import stats_cached
 
     if not stats_cached():
         # the counting runs in a child process (see stats.py); this thread only waits for it
         threading.Thread(target=_warm_stats, name="model-stats", daemon=True).start()
-    from .. import story
+    from resnet_viz.lessons import home as story
 
     story.warm(between=_wait_for_idle)
 
@@ -124,7 +124,7 @@ def torch_ready(timeout: float | None = 0) -> bool:
 
 
 def _warm_stats() -> None:
-    from ..stats import model_stats
+    from resnet_viz.models.stats import model_stats
 
     try:
         model_stats()
@@ -143,8 +143,8 @@ def get_model(arch: str, weights: str | None = None):
     """A shared, read-only model in eval mode. Errors are not cached (Streamlit re-raises them)."""
     import torch
 
-    from ..env import configure_threads
-    from ..weights import load_model
+    from resnet_viz.env import configure_threads
+    from resnet_viz.models.weights import load_model
 
     configure_threads()  # once per process (the start-up thread may not have got there yet)
 
@@ -215,8 +215,8 @@ def friendly_errors(what: str):
     Expected errors (bad file, missing weights, bad input) carry a message written for the
     user; anything else is logged on the server with its traceback and shown as one line.
     """
-    from ..data import DataUnavailable, ImageError
-    from ..weights import WeightsError, WeightsUnavailable
+    from resnet_viz.data.datasets import DataUnavailable, ImageError
+    from resnet_viz.models.weights import WeightsError, WeightsUnavailable
 
     try:
         yield
@@ -244,7 +244,7 @@ def compute_slot(what: str = ""):
     global _slots
     with _boot_lock:
         if _slots is None:
-            from ..env import cpu_count
+            from resnet_viz.env import cpu_count
 
             _slots = threading.BoundedSemaphore(max(1, cpu_count() // 2))
     _slots.acquire()
@@ -270,7 +270,7 @@ def scratch():
     server process also deletes the folders a crashed server left behind.
     """
     global _swept
-    from ..yourdata import Scratch, sweep_orphans
+    from resnet_viz.runs.yourdata import Scratch, sweep_orphans
 
     if not _swept:
         _swept = True

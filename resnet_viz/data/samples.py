@@ -27,7 +27,7 @@ def photo(name: str) -> Image.Image:
 
 
 def shape_sample(i: int) -> tuple[Image.Image, str]:
-    from .data import ShapesDataset
+    from resnet_viz.data.datasets import ShapesDataset
 
     ds = ShapesDataset(50, size=64, seed=0, split="test")
     img, label = ds[i % len(ds)]
@@ -39,7 +39,7 @@ _cifar: list = []  # the CIFAR-10 test set once found (a missing copy is looked 
 
 def _cifar_test():
     """The CIFAR-10 test set when it is already on disk (never downloads), else None."""
-    from .data import DataUnavailable, get_dataset
+    from resnet_viz.data.datasets import DataUnavailable, get_dataset
 
     if not _cifar:
         try:

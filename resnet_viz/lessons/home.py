@@ -49,7 +49,7 @@ def warm(between=None) -> None:
             globals()[name]()
         except Exception:  # noqa: BLE001 - the Home page says the line is not available
             _failed.add(name)
-    from .probes.gradients import DEFAULT_SWEEP, shared_depth_sweep
+    from resnet_viz.probes.gradients import DEFAULT_SWEEP, shared_depth_sweep
 
     if between is not None:
         between()
@@ -68,7 +68,7 @@ def peek(name: str) -> tuple[bool, str | None]:
 
 
 def _stats_version() -> str | None:
-    """The installed torch version as ``resnet_viz.stats`` names its files, without importing torch."""
+    """The installed torch version as ``resnet_viz.models.stats`` names its files, without importing torch."""
     torch = sys.modules.get("torch")
     version = getattr(torch, "__version__", None)
     if version is None:
@@ -84,9 +84,9 @@ def _stats_version() -> str | None:
 
 @functools.cache
 def _stats_params() -> dict[str, int]:
-    """Parameter counts from the model-stats files of this torch version (``resnet_viz.stats``: the shipped
+    """Parameter counts from the model-stats files of this torch version (``resnet_viz.models.stats``: the shipped
     file, then this machine's cache, which wins), read without importing torch; empty when there are none."""
-    from .env import assets_dir, cache_dir
+    from resnet_viz.env import assets_dir, cache_dir
 
     version = _stats_version()
     out: dict[str, int] = {}
@@ -107,7 +107,7 @@ def param_count(name: str) -> int:
     n = _stats_params().get(name)
     if n is not None:
         return n
-    from .models import count_params
+    from resnet_viz.models import count_params
 
     return count_params(name)
 
@@ -123,7 +123,7 @@ def architecture_line() -> str:
 
 @_once
 def gradient_line() -> str:
-    from .probes.gradients import fmt_ratio, twin_gradient_flow
+    from resnet_viz.probes.gradients import fmt_ratio, twin_gradient_flow
 
     flows = twin_gradient_flow(["plain56", "resnet56"], batch=64, seed=0)  # the gradient page's default
     p, r = flows["plain56"].first_last_ratio, flows["resnet56"].first_last_ratio
@@ -133,7 +133,7 @@ def gradient_line() -> str:
 
 @_once
 def degradation_line() -> str | None:
-    from .degradation import common_epoch_errors, run_sets
+    from resnet_viz.runs.twins import common_epoch_errors, run_sets
 
     for rs in run_sets():
         if not rs.shipped or not {20, 56} <= set(rs.depths):
@@ -152,9 +152,9 @@ def degradation_line() -> str | None:
 
 @_once
 def block_line() -> str | None:
-    from .probes.activations import block_anatomy
-    from .samples import photo
-    from .weights import WeightsUnavailable, load_model
+    from resnet_viz.data.samples import photo
+    from resnet_viz.models.weights import WeightsUnavailable, load_model
+    from resnet_viz.probes.activations import block_anatomy
 
     try:
         lm = load_model("resnet20", "shipped")
@@ -169,9 +169,9 @@ def block_line() -> str | None:
 
 @_once
 def explain_line() -> str | None:
-    from .inference import classify
-    from .samples import photo
-    from .weights import WeightsUnavailable, load_model
+    from resnet_viz.data.samples import photo
+    from resnet_viz.models.weights import WeightsUnavailable, load_model
+    from resnet_viz.probes.inference import classify
 
     try:
         cat = photo("cat (chelsea)")
@@ -185,8 +185,8 @@ def explain_line() -> str | None:
 
 @_once
 def lesion_line() -> str | None:
-    from .probes.lesion import LesionResult, lesion_stats
-    from .why import stored, twin_pairs
+    from resnet_viz.probes.lesion import LesionResult, lesion_stats
+    from resnet_viz.runs.why import stored, twin_pairs
 
     for pair in twin_pairs():
         if not pair.shipped:

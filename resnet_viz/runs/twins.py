@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .runs import Run, list_runs
+from resnet_viz.runs.store import Run, list_runs
 
 RUN_RE = re.compile(r"^(plain|resnet)(\d+)-(.+)$")
 
@@ -89,7 +89,7 @@ def describe_one_depth(finals: dict[str, dict], depth: int, epoch: int | None = 
 
 def describe_responses(responses: dict[str, list[dict]]) -> str:
     """Read the ordering of the mean response std off the data and compare it with the paper's."""
-    from .plots import _label
+    from resnet_viz.figures.plots import _label
 
     means = {n: sum(r["std"] for r in rows) / len(rows) for n, rows in responses.items() if rows}
     order = sorted(means, key=means.get)
@@ -119,9 +119,9 @@ def run_responses(run: Run, data: str, n: int) -> dict:
     (class-balanced), with the settings stored beside the numbers."""
     import torch
 
-    from .data import get_dataset
-    from .probes.responses import layer_responses
-    from .weights import load_model
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.models.weights import load_model
+    from resnet_viz.probes.responses import layer_responses
 
     lm = load_model(run.config["model"], run.checkpoint)
     ds = get_dataset(data, "test", transform=lm.transforms())

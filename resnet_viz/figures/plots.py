@@ -568,7 +568,7 @@ def confusion_figure(evs: dict[str, dict]) -> go.Figure:
     import numpy as np
     from plotly.subplots import make_subplots
 
-    from .yourdata import confusion
+    from resnet_viz.runs.yourdata import confusion
 
     names = list(evs)
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=[_label(n) for n in names],
@@ -595,7 +595,7 @@ def confusion_figure(evs: dict[str, dict]) -> go.Figure:
 
 def class_accuracy_figure(evs: dict[str, dict]) -> go.Figure:
     """Held-out accuracy per class, the two nets side by side."""
-    from .yourdata import per_class_accuracy
+    from resnet_viz.runs.yourdata import per_class_accuracy
 
     fig = go.Figure()
     for n, ev in evs.items():

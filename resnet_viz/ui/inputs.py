@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from .common import get_model
+from resnet_viz.ui.common import get_model
 
 
 def image_key(image: Image.Image) -> str:

@@ -4,9 +4,9 @@ Counting FLOPs with ``torch.utils.flop_counter`` walks every layer (about 12 s f
 on a 2-core CPU, most of it the 1202-layer nets), so the numbers are computed once per machine
 and torch version and kept in ``<cache>/model_stats-<torch version>.json``. The app ships the file for the
 torch version it is pinned to (``assets/model_stats-<version>.json``, made by
-``python -m resnet_viz.stats --ship``), so a fresh machine starts with them.
+``python -m resnet_viz.models.stats --ship``), so a fresh machine starts with them.
 
-In the app server they are computed in a *separate process* (``python -m resnet_viz.stats``):
+In the app server they are computed in a *separate process* (``python -m resnet_viz.models.stats``):
 ``FlopCounterMode`` installs global module hooks (its module tracker) that would fire inside every
 other session's forward and backward passes while it runs.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from .env import cache_dir
-from .models import count_flops, count_params, list_models
+from resnet_viz.env import cache_dir, repo_root
+from resnet_viz.models import count_flops, count_params, list_models
 
 _lock = threading.Lock()
 _rows: list[dict] | None = None  # in memory once computed or read
@@ -33,7 +33,7 @@ def _stats_path() -> Path:
 
 
 def _shipped_path() -> Path:
-    from .env import assets_dir
+    from resnet_viz.env import assets_dir
 
     return assets_dir() / f"model_stats-{torch.__version__.split('+')[0]}.json"
 
@@ -54,8 +54,8 @@ def model_stats(progress=None, *, in_process: bool = False) -> list[dict]:
 
         with _lock:  # the child prints the rows (and caches them when it can write the cache)
             if _rows is None and not stats_cached():
-                out = subprocess.run([sys.executable, "-m", "resnet_viz.stats"], check=True, capture_output=True,
-                                     text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+                out = subprocess.run([sys.executable, "-m", "resnet_viz.models.stats"], check=True, capture_output=True,
+                                     text=True, cwd=repo_root(), timeout=600)
                 if not stats_cached():
                     _rows = json.loads(out.stdout)
             if _rows is not None:
@@ -109,7 +109,7 @@ if __name__ == "__main__":
                  "description": m.description} for m in list_models()]
         _shipped_path().write_text(json.dumps(rows, indent=1))
         _shipped_path().with_suffix(".provenance.json").write_text(json.dumps({
-            "command": "python -m resnet_viz.stats --ship", "date": datetime.date.today().isoformat(),
+            "command": "python -m resnet_viz.models.stats --ship", "date": datetime.date.today().isoformat(),
             "torch": torch.__version__, "what": "parameters and FLOPs (torch.utils.flop_counter, 2 per multiply-add) "
             "of every registered model at its input size"}, indent=2))
         print(f"wrote {_shipped_path()}")

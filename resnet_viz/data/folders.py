@@ -44,8 +44,8 @@ import numpy as np
 import torch.utils.data
 from PIL import Image
 
-from .data import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, SUPPORTED_TYPES, ImageError, load_image
-from .env import cache_dir
+from resnet_viz.data.datasets import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, SUPPORTED_TYPES, ImageError, load_image
+from resnet_viz.env import cache_dir
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
@@ -701,7 +701,7 @@ def stratified_split(
 
 
 def _split_name(split: str) -> str:
-    from .data import _normalise_split  # the same rule as every other data set
+    from resnet_viz.data.datasets import _normalise_split  # the same rule as every other data set
 
     return _normalise_split(split)
 

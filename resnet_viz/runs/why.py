@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .degradation import run_sets
-from .runs import Run, read_json, write_json
+from resnet_viz.runs.store import Run, read_json, write_json
+from resnet_viz.runs.twins import run_sets
 
 
 @dataclass
@@ -73,6 +73,6 @@ def data_for(run: Run) -> str:
 
 def shipped_study(name: str) -> dict | None:
     """A precomputed study that ships in ``assets/why/<name>.json`` (``{"rows", "provenance"}``), or None."""
-    from .env import assets_dir
+    from resnet_viz.env import assets_dir
 
     return read_json(assets_dir() / "why" / f"{name}.json", None)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .weights import LoadedModel
+from resnet_viz.models.weights import LoadedModel
 
 
 def _autocast(device: torch.device):

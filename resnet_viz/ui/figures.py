@@ -9,7 +9,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ..exports import PackItem, figure_html, figure_png, figure_rows, lesson_pack, png_missing, rows_csv
+from resnet_viz.figures.exports import (
+    PackItem,
+    figure_html,
+    figure_png,
+    figure_rows,
+    lesson_pack,
+    png_missing,
+    rows_csv,
+)
 
 _FIGURES = "_figures"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .env import assets_dir, cache_dir
+from resnet_viz.env import assets_dir, cache_dir
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 STATES_DONE = ("finished", "stopped", "diverged", "failed")
@@ -220,7 +220,7 @@ def export_run(run: Run, dest_root: str | os.PathLike, *, half: bool = True, not
     safetensors (fp16 when ``half``; they load back as fp32). ``resume.pt`` is left behind."""
     import datetime as dt
 
-    from .weights import load_model, save_checkpoint
+    from resnet_viz.models.weights import load_model, save_checkpoint
 
     if run.checkpoint is None:
         raise FileNotFoundError(f"{run.name} has no checkpoint to export")

@@ -1,0 +1,1 @@
+"""``python -m resnet_viz``: the command-line interface."""
