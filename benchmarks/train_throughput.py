@@ -27,7 +27,7 @@ def reference(model_name: str, data: str, steps: int, batch: int, workers: int, 
     from torchvision import transforms as T
 
     from resnet_viz.data.datasets import get_dataset
-    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, build_model
+    from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, build_model
 
     tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
                     T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])

@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 
 from resnet_viz.figures.plots import block_dot, count, params_vs_depth
-from resnet_viz.models import build_model
+from resnet_viz.models.registry import build_model
 from resnet_viz.models.stats import model_stats
 from resnet_viz.ui.common import friendly_errors, header, takeaway
 from resnet_viz.ui.figures import show_figure

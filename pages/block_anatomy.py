@@ -5,7 +5,8 @@ import statistics
 import numpy as np
 import streamlit as st
 
-from resnet_viz.figures.plots import _label, anatomy_lines, feature_grid, skip_color
+from resnet_viz.figures.plots import anatomy_lines, feature_grid, skip_color
+from resnet_viz.models.names import display_name
 from resnet_viz.probes.activations import block_anatomy
 from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
 from resnet_viz.ui.figures import show_figure
@@ -35,13 +36,15 @@ if image is not None:
             lm = results[arch][0]
             if lm.info.skip:
                 sentences.append(
-                    f"In {_label(arch)} ({lm.meta.source}) the residual branch F(x) is smaller than the shortcut x in "
+                    f"In {display_name(arch)} ({lm.meta.source}) the residual branch F(x) is smaller than the "
+                    f"shortcut x in "
                     f"{small} of {len(ratios)} blocks (median ||F(x)||/||x|| = {med:.2f})"
                     + (": the identity does most of the work, each block adds a correction." if med < 1 else
                        ": on this image the branches are not small compared with the identity."))
             else:
                 sentences.append(
-                    f"In {_label(arch)}, which has no shortcut, each block's output must carry everything: its layers' "
+                    f"In {display_name(arch)}, which has no shortcut, each block's output must carry "
+                    f"everything: its layers' "
                     f"output is {med:.2f}x the size of the block's input (median).")
         takeaway(" ".join(sentences))
 
@@ -49,7 +52,7 @@ if image is not None:
         cos = {arch: statistics.median([r.cosine for r in recs if r.cosine is not None] or [float("nan")])
                for arch, recs in records.items()}
         takeaway("Median cosine similarity between a block's input and its output: "
-                 + ", ".join(f"{_label(a)} {c:.2f}" for a, c in cos.items())
+                 + ", ".join(f"{display_name(a)} {c:.2f}" for a, c in cos.items())
                  + ". Close to 1 means the block output still points where its input pointed.")
 
         st.subheader("The three tensors of one block")
@@ -59,7 +62,7 @@ if image is not None:
         for arch, (lm, _, tensors) in results.items():
             t = tensors[block]
             channels = t["h"].shape[1]
-            ch = int(b2.number_input(f"Channel ({_label(arch)}, 0-{channels - 1})", 0, channels - 1, 0,
+            ch = int(b2.number_input(f"Channel ({display_name(arch)}, 0-{channels - 1})", 0, channels - 1, 0,
                                      key=f"ba_ch_{arch}"))
             f_map, h_map = t["f"][0, ch].float().cpu().numpy(), t["h"][0, ch].float().cpu().numpy()
             s_map = t["s"][0, ch].float().cpu().numpy() if t["s"] is not None else None
@@ -73,8 +76,8 @@ if image is not None:
             else:
                 first = "x" if lm.info.skip else "x (input)"
             maps = np.stack([s_map if s_map is not None else np.zeros_like(h_map), f_map, h_map])
-            title = (f"{_label(arch)} {block}, channel {ch}: H(x) = ReLU(F(x) + x)" if lm.info.skip
-                     else f"{_label(arch)} {block}, channel {ch}: H(x) = ReLU(F(x)), no shortcut")
+            title = (f"{display_name(arch)} {block}, channel {ch}: H(x) = ReLU(F(x) + x)" if lm.info.skip
+                     else f"{display_name(arch)} {block}, channel {ch}: H(x) = ReLU(F(x)), no shortcut")
             fig = feature_grid(maps, [0, 1, 2], title=title, color=skip_color(lm.info.skip), cols=3,
                                zrange=(float(maps.min()), float(maps.max())))
             for ann, label in zip(fig.layout.annotations, [first, "F(x)", "H(x)"]):

@@ -7,8 +7,9 @@ import tempfile
 import numpy as np
 import streamlit as st
 
-from resnet_viz.figures.plots import _label, overlay, skip_color, top_classes
-from resnet_viz.models import list_models
+from resnet_viz.figures.plots import overlay, skip_color, top_classes
+from resnet_viz.models.names import display_name
+from resnet_viz.models.registry import list_models
 from resnet_viz.probes.activations import residual_blocks
 from resnet_viz.probes.attribution import METHOD_NAMES, METHODS, default_layer, explain, normalise, overlay_image
 from resnet_viz.probes.inference import classify
@@ -64,10 +65,11 @@ with friendly_errors("Classifying"):
     seen = {lm.meta.arch: seen_image(lm, lm.transforms()(image).unsqueeze(0)) for lm in models}
     s1, s2 = st.columns([1, 3])
     first = models[0]
-    s1.image(seen[first.meta.arch], caption=f"what {_label(first.meta.arch)} saw: {seen[first.meta.arch].shape[1]}"
+    s1.image(seen[first.meta.arch],
+             caption=f"what {display_name(first.meta.arch)} saw: {seen[first.meta.arch].shape[1]}"
              f"x{seen[first.meta.arch].shape[0]} px", width=180)
-    s2.caption("Weights: " + "; ".join(f"{_label(lm.meta.arch)}: {lm.meta.source}" for lm in models))
-    takeaway(" ".join(f"{_label(a)} says **{p[0]['label']}** ({100 * p[0]['prob']:.1f} %), then {p[1]['label']} "
+    s2.caption("Weights: " + "; ".join(f"{display_name(lm.meta.arch)}: {lm.meta.source}" for lm in models))
+    takeaway(" ".join(f"{display_name(a)} says **{p[0]['label']}** ({100 * p[0]['prob']:.1f} %), then {p[1]['label']} "
                       f"({100 * p[1]['prob']:.1f} %)." for a, p in preds.items() if len(p) > 1))
     classified = True
 if not classified:
@@ -114,7 +116,7 @@ with friendly_errors("Explaining"):
         label = (lm.meta.categories or [str(att.target)])[att.target] if lm.meta.categories else str(att.target)
         with col:
             fig = overlay(seen[arch], normalise(att.map), opacity=opacity,
-                          title=f"{_label(arch)}: {METHOD_NAMES[method]} for '{label}'")
+                          title=f"{display_name(arch)}: {METHOD_NAMES[method]} for '{label}'")
             fig.update_traces(colorscale=colorscale, selector=dict(type="heatmap"))
             fig.update_layout(title_font_color=skip_color(lm.info.skip))
             show_figure(fig, width="stretch", key=f"ov-{arch}")
@@ -138,9 +140,9 @@ with friendly_errors("Explaining"):
             iou = float((tops[0] & tops[1]).sum() / max(1, (tops[0] | tops[1]).sum()))
             peaks = {arch: np.unravel_index(int(np.argmax(m.map)), m.map.shape) for arch, m in maps.items()}
             takeaway(f"The brightest 20 % of the two maps overlap by {100 * iou:.0f} % (intersection over union); "
-                     + "; ".join(f"{_label(a)} peaks at x={c}, y={r}" for a, (r, c) in peaks.items()) + ".")
+                     + "; ".join(f"{display_name(a)} peaks at x={c}, y={r}" for a, (r, c) in peaks.items()) + ".")
         else:
-            empty = [_label(a) for a, n in zip(maps, norm) if n.max() == 0]
+            empty = [display_name(a) for a, n in zip(maps, norm) if n.max() == 0]
             takeaway(f"The map of {', '.join(empty)} is zero everywhere: no pixel raises that class's score "
                      "through this layer.")
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from resnet_viz.figures.plots import _label, responses_figure, training_curves
+from resnet_viz.figures.plots import responses_figure, training_curves
+from resnet_viz.models.names import display_name
 from resnet_viz.runs.twins import (
     common_epoch_errors,
     describe_degradation,
@@ -40,7 +41,7 @@ def show_set(rs, shallow: int, deep: int) -> None:
         if run is None:
             continue
         f, st_ = run.final(), run.status
-        rows.append({"model": _label(n), "state": "running" if run.running else st_.get("state", "?"),
+        rows.append({"model": display_name(n), "state": "running" if run.running else st_.get("state", "?"),
                      "epochs": len(run.metrics("epoch")),
                      "final train error %": None if f["train_error"] is None else round(100 * f["train_error"], 2),
                      "final test error %": None if f["test_error"] is None else round(100 * f["test_error"], 2),
@@ -103,7 +104,7 @@ if labels:
     for n in [f"{k}{d}" for d in sorted({shallow, deep}) for k in ("plain", "resnet")]:
         run = rs.runs[n]
         if run.active:
-            missing.append(_label(n))
+            missing.append(display_name(n))
             continue
         shipped = (run.path / "responses.json").is_file()
         if shipped:
@@ -111,11 +112,11 @@ if labels:
 
             responses[n] = read_json(run.path / "responses.json")["layers"]
         elif run.checkpoint is not None:
-            with friendly_errors(f"Layer responses of {_label(n)}"):
+            with friendly_errors(f"Layer responses of {display_name(n)}"):
                 responses[n] = responses_for(str(run.path), run.config["data"],
                                              run.checkpoint.stat().st_mtime)["layers"]
         else:
-            missing.append(_label(n))
+            missing.append(display_name(n))
     if responses:
         show_figure(responses_figure(responses), width="stretch", key="responses")
         takeaway(describe_responses(responses))
@@ -157,14 +158,15 @@ if b1.button("Train now", key="train_now", type="primary", disabled=data is None
             get_dataset(data, "train")  # fail here, with the message, rather than in the background
         started = start_set(tag, models, data=data, preset=preset, epochs=epochs)
         if started:
-            st.success(f"Started: {', '.join(_label(m) for m in models)} ({tag}). They appear above as they train.")
+            st.success(f"Started: {', '.join(display_name(m) for m in models)} ({tag}). They appear above as "
+                       f"they train.")
         else:
             st.info(f"{tag} is already queued or running: it was not started twice.")
 if b2.button("Stop", key="train_stop"):
     stop_set(tag, models)
     st.warning(f"Asked the runs of {tag} to stop; each keeps its last finished epoch.")
 if set_active(tag):
-    states = {_label(r.name.split('-')[0]): r.status.get("message") or r.status.get("state")
+    states = {display_name(r.name.split('-')[0]): r.status.get("message") or r.status.get("state")
               for r in set_runs(tag, models)}
     st.caption("Job status: " + "; ".join(f"{k}: {v}" for k, v in states.items()))
 

@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from resnet_viz.figures.plots import _label, feature_grid, overlay, skip_color, stage_strip
+from resnet_viz.figures.plots import feature_grid, overlay, skip_color, stage_strip
+from resnet_viz.models.names import display_name
 from resnet_viz.probes.activations import capture, residual_blocks
 from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
 from resnet_viz.ui.figures import show_figure
@@ -53,7 +54,7 @@ with friendly_errors("Loading the networks"):
     for col, (arch, (a, channels, _)) in zip(cols, grids.items()):
         lm = results[arch][0]
         with col:
-            show_figure(feature_grid(a, channels, title=f"{_label(arch)}: {layer} ({lm.meta.source})",
+            show_figure(feature_grid(a, channels, title=f"{display_name(arch)}: {layer} ({lm.meta.source})",
                                          color=skip_color(lm.info.skip),
                                          zrange=(zmin, zmax) if shared else None), width="stretch",
                             key=f"grid-{arch}")
@@ -63,7 +64,7 @@ with friendly_errors("Loading the networks"):
                  f"(the input was {x.shape[-1]}x{x.shape[-1]} pixels)."]
     for arch, (a, _, means) in grids.items():
         frac = float((a > 0).mean())
-        sentences.append(f"{_label(arch)}: strongest channel #{int(np.argmax(means))} (mean {means.max():.3f}); "
+        sentences.append(f"{display_name(arch)}: strongest channel #{int(np.argmax(means))} (mean {means.max():.3f}); "
                          f"{100 * frac:.0f} % of its values are above zero (the ReLU zeroes the rest).")
     takeaway(" ".join(sentences))
 
@@ -90,7 +91,7 @@ with friendly_errors("Loading the networks"):
         lm = results[arch][0]
         with col:
             show_figure(overlay(seen_image(lm, x), a[ch], opacity=opacity,
-                                    title=f"{_label(arch)} {layer} channel {ch}"),
+                                    title=f"{display_name(arch)} {layer} channel {ch}"),
                             width="stretch", key=f"ov-{arch}")
 
     with st.expander("How to read these figures"):

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from resnet_viz.data.datasets import SUPPORTED_TYPES, ImageError, load_image
-from resnet_viz.figures.plots import _label, block_gradients, depth_sweep, gradient_heatmaps, layer_gradients
+from resnet_viz.figures.plots import block_gradients, depth_sweep, gradient_heatmaps, layer_gradients
+from resnet_viz.models.names import display_name
 from resnet_viz.probes.gradients import describe_sweep, describe_twins, fmt_ratio, sweep_table
 from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
 from resnet_viz.ui.figures import show_figure
@@ -68,7 +69,8 @@ names = (f"plain{depth}", f"resnet{depth}")
 options = {"norm": norm, "init": init} if cifar else ({"zero_init_residual": True} if init == "zero-residual" else {})
 flows = None
 with friendly_errors("Computing the gradients"):
-    with st.spinner(f"One forward/backward pass of {_label(names[0])} and {_label(names[1])} on {batch} images "
+    with st.spinner(f"One forward/backward pass of {display_name(names[0])} and {display_name(names[1])} on "
+                    f"{batch} images "
                     "(or waiting for a free compute slot)..."):
         flows = compute(names, tuple(options.items()), source, batch, seed, tuple(uploads))
 
@@ -96,7 +98,8 @@ if flows:
         cp, cr = pb[0].grad_norm / pb[-1].grad_norm, rb[0].grad_norm / rb[-1].grad_norm
         closer = abs(math.log(cr)) < abs(math.log(cp))
         takeaway(f"From the last block to the stem, the gradient of the loss with respect to the block outputs "
-                 f"changes by {fmt_ratio(cp)} in {_label(names[0])} and by {fmt_ratio(cr)} in {_label(names[1])}: "
+                 f"changes by {fmt_ratio(cp)} in {display_name(names[0])} and by {fmt_ratio(cr)} in "
+                 f"{display_name(names[1])}: "
                  + ("the ResNet's backward signal stays closer to constant. " if closer else
                     "here the ResNet's backward signal changes more than the plain net's. ")
                  + "In a residual block H = F(x) + x, so dL/dx = dL/dH (1 + dF/dx) before the final ReLU: the "
@@ -145,7 +148,8 @@ if cifar:
             first = {n: sum(t["norms"][0]) / len(t["norms"][0]) for n, t in trajs.items()}
             last = {n: sum(t["norms"][-1]) / len(t["norms"][-1]) for n, t in trajs.items()}
             takeaway(" ".join(
-                f"{_label(n)}: the mean layer gradient norm goes from {first[n]:.3g} at step {trajs[n]['steps'][0]} to "
+                f"{display_name(n)}: the mean layer gradient norm goes from {first[n]:.3g} at step "
+                f"{trajs[n]['steps'][0]} to "
                 f"{last[n]:.3g} at step {trajs[n]['steps'][-1]:,}." for n in names))
         else:
             st.caption("These runs logged no gradient norms.")
@@ -166,7 +170,8 @@ if cifar:
                         out[name] = gradient_trajectory(
                             name, steps=steps, batch=32, seed=seed, norm=norm, init=init,
                             progress=lambda k, n, i=i, name=name: bar.progress((i * n + k) / (2 * n),
-                                                                             text=f"{_label(name)}: step {k}/{n}"))
+                                                                             text=f"{display_name(name)}: step "
+                                                                                  f"{k}/{n}"))
                 bar.empty()
                 return out
 
@@ -174,8 +179,9 @@ if cifar:
                 trajs = trajectories(*key)
                 show_figure(gradient_heatmaps(trajs), width="stretch", key="heatmap")
                 lp, lr_ = trajs[names[0]]["loss"], trajs[names[1]]["loss"]
-                takeaway(f"After {len(lp)} steps the training loss of {_label(names[0])} went from {lp[0]:.3g} to "
-                         f"{lp[-1]:.3g}, that of {_label(names[1])} from {lr_[0]:.3g} to {lr_[-1]:.3g}.")
+                takeaway(f"After {len(lp)} steps the training loss of {display_name(names[0])} went from "
+                         f"{lp[0]:.3g} to "
+                         f"{lp[-1]:.3g}, that of {display_name(names[1])} from {lr_[0]:.3g} to {lr_[-1]:.3g}.")
 else:
     st.caption("Live training runs on the CIFAR-10 nets.")
 

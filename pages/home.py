@@ -102,7 +102,7 @@ for i, (page, label, query) in enumerate(LESSONS):
 def weights_table():
     import pandas as pd
 
-    from resnet_viz.models import list_models
+    from resnet_viz.models.registry import list_models
     from resnet_viz.models.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
 
     rows = []
@@ -125,7 +125,7 @@ def weights_table():
 def machine() -> None:
     """Compute, network, models and weight files; until torch is loaded, a line that says so (it fills in)."""
     from resnet_viz.env import device_summary
-    from resnet_viz.models import list_models
+    from resnet_viz.models.registry import list_models
 
     c1, c2, c3 = st.columns(3)
     c1.metric("Compute", device_summary())

@@ -9,7 +9,8 @@ from pathlib import Path
 import streamlit as st
 
 from resnet_viz.data.datasets import DataUnavailable, get_dataset
-from resnet_viz.figures.plots import _label, lesion_blocks, lesion_curve
+from resnet_viz.figures.plots import lesion_blocks, lesion_curve
+from resnet_viz.models.names import display_name
 from resnet_viz.probes.lesion import LesionResult, describe_lesions
 from resnet_viz.runs.store import read_json
 from resnet_viz.runs.why import data_for, store, stored, twin_pairs
@@ -90,9 +91,9 @@ def probe_panel(kind: str, keys: dict[str, str]) -> bool:
         for n, s in now.items():
             if s["state"] in ("running", "queued"):
                 st.progress(min(1.0, s.get("done", 0) / max(1, s.get("total", 1))),
-                            text=f"{_label(n)}: {s.get('message', s['state'])}")
+                            text=f"{display_name(n)}: {s.get('message', s['state'])}")
             elif s["state"] == "failed":
-                st.warning(f"{kind} of {_label(n)}: {s.get('message')}", icon=":material/error:")
+                st.warning(f"{kind} of {display_name(n)}: {s.get('message')}", icon=":material/error:")
         if live and not any(s["state"] in ("running", "queued") for s in now.values()):
             st.rerun()  # the jobs just finished: redraw the page with the figures
 

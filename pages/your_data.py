@@ -9,12 +9,12 @@ import streamlit as st
 
 from resnet_viz.data.folders import UserDataError, prepare_zip, scan_folder, stratified_split
 from resnet_viz.figures.plots import (
-    _label,
     class_accuracy_figure,
     class_counts_figure,
     confusion_figure,
     training_curves,
 )
+from resnet_viz.models.names import display_name
 from resnet_viz.runs.yourdata import (
     Plan,
     RunUploadError,
@@ -190,7 +190,7 @@ st.caption(f"Plan: {plan.describe()}. Both nets see the same images in the same 
 
 weights_missing = None
 if plan.approach == "transfer":
-    from resnet_viz.models import get_info
+    from resnet_viz.models.registry import get_info
     from resnet_viz.models.weights import available_weights, torchvision_cached_path, torchvision_weights
 
     if "DEFAULT" not in available_weights(f"resnet{depth}"):
@@ -268,11 +268,11 @@ else:
 
         st.markdown("**The most confidently wrong held-out images**, with the Grad-CAM of the class the net said "
                     "(its last residual block): what it looked at when it went wrong.")
-        which = st.radio("Network", list(evs), format_func=_label, key="yd_wrong_net", horizontal=True)
+        which = st.radio("Network", list(evs), format_func=display_name, key="yd_wrong_net", horizontal=True)
         run = res if which == list(evs)[0] else plain
         wrong = evs[which]["wrong"][:8]
         if not wrong:
-            st.success(f"{_label(which)} classifies every held-out image correctly.")
+            st.success(f"{display_name(which)} classifies every held-out image correctly.")
         else:
             from PIL import Image
 
@@ -297,7 +297,7 @@ else:
                                      f"({100 * w['confidence']:.0f} %)")
         ev_w = evs[which]
         n_wrong = sum(int(y != p) for y, p in zip(ev_w["labels"], ev_w["preds"]))
-        st.caption(f"{_label(which)} got {n_wrong} of {len(ev_w['labels'])} held-out images wrong"
+        st.caption(f"{display_name(which)} got {n_wrong} of {len(ev_w['labels'])} held-out images wrong"
                    + (f"; the {len(wrong)} it was most sure of are shown." if wrong else "."))
 
     from resnet_viz.ui.widgets import user_pairs

@@ -98,7 +98,7 @@ def imagenet_resnet18(tmp_path, monkeypatch) -> dict:
     import torch
 
     from resnet_viz.data.datasets import ShapesDataset
-    from resnet_viz.models import get_info
+    from resnet_viz.models.registry import get_info
     from resnet_viz.models.weights import torchvision_cached_path, torchvision_weights
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

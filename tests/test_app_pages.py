@@ -322,7 +322,7 @@ def test_classify_and_explain_page(reference_dir, tmp_path):
     import numpy as np
     import torch
 
-    from resnet_viz.models import build_model
+    from resnet_viz.models.registry import build_model
 
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.switch_page("pages/classify_explain.py").run()

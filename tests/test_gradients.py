@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from resnet_viz.models import build_model
+from resnet_viz.models.registry import build_model
 from resnet_viz.probes import gradients as G
 
 from .conftest import run_cli

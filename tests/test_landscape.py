@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_viz.models import build_model
+from resnet_viz.models.registry import build_model
 from resnet_viz.probes import landscape as L
 
 

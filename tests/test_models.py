@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_viz.models import (
-    BasicBlock,
-    PadShortcut,
+from resnet_viz.models.cifar import BasicBlock, PadShortcut
+from resnet_viz.models.registry import (
+    UnknownModel,
     build_model,
     count_flops,
     count_params,
@@ -16,7 +16,6 @@ from resnet_viz.models import (
     list_models,
     weight_layers,
 )
-from resnet_viz.models.registry import UnknownModel
 
 # He et al. 2015 / DESIGN.md section 3
 CIFAR_PARAMS = {20: 269_722, 32: 464_154, 44: 658_586, 56: 853_018, 110: 1_727_962, 1202: 19_421_274}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from resnet_viz.models import CIFAR10_CLASSES, build_model
+from resnet_viz.models.registry import CIFAR10_CLASSES, build_model
 from resnet_viz.models.weights import (
     ModelMeta,
     WeightsError,

@@ -33,7 +33,7 @@ def _fmt_flops(flops: int) -> str:
 # ----------------------------------------------------------------------------- commands
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from resnet_viz.models import count_params, list_models
+    from resnet_viz.models.registry import count_params, list_models
 
     rows = [{"name": m.name, "family": m.family, "depth": m.depth, "skip": m.skip,
              "params": count_params(m.name), "input_size": m.input_size, "twin": m.twin,
@@ -48,8 +48,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from resnet_viz.models import count_flops, count_params, get_info, weight_layers
-    from resnet_viz.models.registry import _meta_model
+    from resnet_viz.models.registry import _meta_model, count_flops, count_params, get_info, weight_layers
 
     info = get_info(args.model)
     size = args.size or info.input_size
@@ -229,7 +228,7 @@ def _gradflow_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_gradflow(args: argparse.Namespace) -> int:
-    from resnet_viz.models import get_info
+    from resnet_viz.models.registry import get_info
     from resnet_viz.probes.gradients import twin_gradient_flow
 
     if args.sweep:
@@ -692,7 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from resnet_viz.data.datasets import DataUnavailable, ImageError
     from resnet_viz.env import configure_threads
-    from resnet_viz.models import UnknownModel
+    from resnet_viz.models.registry import UnknownModel
     from resnet_viz.models.weights import WeightsError, WeightsUnavailable
 
     argv = list(sys.argv[1:] if argv is None else argv)

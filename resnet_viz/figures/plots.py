@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 
+from resnet_viz.models.names import display_name
+
 if TYPE_CHECKING:  # torch is imported where it is used: the app's sidebar (every page) needs no torch
     from torch import nn
 
@@ -121,14 +123,6 @@ def _twin_color(name: str) -> str:
     return PLAIN_COLOR if name.startswith("plain") else RESNET_COLOR
 
 
-def _label(name: str) -> str:
-    """plain56 -> Plain-56, resnet56 -> ResNet-56."""
-    for prefix, nice in (("plain", "Plain-"), ("resnet", "ResNet-")):
-        if name.startswith(prefix) and name[len(prefix):].isdigit():
-            return nice + name[len(prefix):]
-    return name
-
-
 def layer_gradients(flows: dict) -> go.Figure:
     """Weight-gradient norm of every conv/linear layer in forward order, one trace per model."""
     fig = go.Figure()
@@ -136,10 +130,10 @@ def layer_gradients(flows: dict) -> go.Figure:
         recs = gf.layers
         fig.add_trace(go.Scatter(
             x=[r.index for r in recs], y=[max(r.grad_norm, 1e-30) for r in recs], mode="lines+markers",
-            name=_label(name), line=dict(color=_twin_color(name), width=3), marker=dict(size=6),
+            name=display_name(name), line=dict(color=_twin_color(name), width=3), marker=dict(size=6),
             customdata=[[r.name, r.ratio_to_last, r.params] for r in recs],
             hovertemplate=("%{customdata[0]}<br>||dL/dW|| = %{y:.3g}<br>%{customdata[1]:.3g}x the last conv layer"
-                           "<br>%{customdata[2]:,} parameters<extra>" + _label(name) + "</extra>"),
+                           "<br>%{customdata[2]:,} parameters<extra>" + display_name(name) + "</extra>"),
         ))
     fig.update_layout(xaxis_title="layer (forward order: input on the left, output on the right)",
                       yaxis_title="weight-gradient norm ||dL/dW|| (log)", font=FONT, height=430,
@@ -154,8 +148,8 @@ def block_gradients(flows: dict) -> go.Figure:
     for name, gf in flows.items():
         fig.add_trace(go.Scatter(
             x=[b.name for b in gf.blocks], y=[max(b.grad_norm, 1e-30) for b in gf.blocks], mode="lines+markers",
-            name=_label(name), line=dict(color=_twin_color(name), width=3),
-            hovertemplate="%{x}<br>||dL/d output|| = %{y:.3g}<extra>" + _label(name) + "</extra>",
+            name=display_name(name), line=dict(color=_twin_color(name), width=3),
+            hovertemplate="%{x}<br>||dL/d output|| = %{y:.3g}<extra>" + display_name(name) + "</extra>",
         ))
     fig.update_layout(xaxis_title="block (forward order)", yaxis_title="||dL / d(block output)|| (log)",
                       font=FONT, height=360, legend=dict(orientation="h", y=1.12), margin=dict(l=10, r=10, t=40, b=10))
@@ -199,7 +193,7 @@ def gradient_heatmaps(trajs: dict) -> go.Figure:
 
     names = list(trajs)
     fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[_label(n) for n in names])
+                        subplot_titles=[display_name(n) for n in names])
     zs = {n: [[math.log10(max(v, 1e-30)) for v in row] for row in trajs[n]["norms"]] for n in names}
     finite = [v for z in zs.values() for row in z for v in row if math.isfinite(v) and v > -30]
     lo, hi = (min(finite), max(finite)) if finite else (-3, 1)
@@ -210,7 +204,7 @@ def gradient_heatmaps(trajs: dict) -> go.Figure:
             z=z, x=steps, y=list(range(len(trajs[n]["layers"]))), zmin=lo, zmax=hi,
             colorscale="Viridis", showscale=i == len(names), colorbar=dict(title="log10 ||dL/dW||"),
             customdata=[[ln] * len(zs[n]) for ln in trajs[n]["layers"]],
-            hovertemplate="%{customdata}<br>step %{x}<br>log10 norm %{z:.2f}<extra>" + _label(n) + "</extra>",
+            hovertemplate="%{customdata}<br>step %{x}<br>log10 norm %{z:.2f}<extra>" + display_name(n) + "</extra>",
         ), row=1, col=i)
         fig.update_xaxes(title_text="training step", row=1, col=i)
     fig.update_yaxes(title_text="layer (0 = input side)", row=1, col=1)
@@ -244,9 +238,9 @@ def training_curves(curves: dict[str, list[dict]], depths: tuple[int, int]) -> g
             for key, dash, label in (("train_error", "solid", "train"), ("test_error", "dash", "test")):
                 fig.add_trace(go.Scatter(
                     x=x, y=[100 * r[key] for r in recs], mode="lines+markers" if len(x) < 30 else "lines",
-                    name=f"{_label(name)} {label}", legendgroup=name,
+                    name=f"{display_name(name)} {label}", legendgroup=name,
                     line=dict(color=color, width=4 if deep else 2.5, dash=dash), marker=dict(size=5),
-                    hovertemplate=f"{_label(name)}<br>{label} error %{{y:.2f}} %<br>iteration %{{x:,}}"
+                    hovertemplate=f"{display_name(name)}<br>{label} error %{{y:.2f}} %<br>iteration %{{x:,}}"
                                   "<br>epoch %{customdata}<extra></extra>",
                     customdata=[r["epoch"] for r in recs],
                 ), row=1, col=col)
@@ -271,13 +265,13 @@ def responses_figure(responses: dict[str, list[dict]]) -> go.Figure:
         stds = [r["std"] for r in rows]
         common = dict(mode="lines+markers", legendgroup=name, line=dict(color=color, width=3.5 if deep else 2,
                                                                          dash="solid" if skip else "dot"))
-        fig.add_trace(go.Scatter(x=list(range(1, len(stds) + 1)), y=stds, name=_label(name),
+        fig.add_trace(go.Scatter(x=list(range(1, len(stds) + 1)), y=stds, name=display_name(name),
                                  customdata=[r["name"] for r in rows],
-                                 hovertemplate="%{customdata}<br>std %{y:.3f}<extra>" + _label(name) + "</extra>",
+                                 hovertemplate="%{customdata}<br>std %{y:.3f}<extra>" + display_name(name) + "</extra>",
                                  **common), row=1, col=1)
-        fig.add_trace(go.Scatter(x=list(range(1, len(stds) + 1)), y=sorted(stds, reverse=True), name=_label(name),
+        fig.add_trace(go.Scatter(x=list(range(1, len(stds) + 1)), y=sorted(stds, reverse=True), name=display_name(name),
                                  showlegend=False, hovertemplate="rank %{x}<br>std %{y:.3f}<extra>"
-                                 + _label(name) + "</extra>", **common), row=1, col=2)
+                                 + display_name(name) + "</extra>", **common), row=1, col=2)
     fig.update_xaxes(title_text="layer index (original)", row=1, col=1)
     fig.update_xaxes(title_text="layer index (sorted)", row=1, col=2)
     fig.update_yaxes(title_text="std of the response", row=1, col=1)
@@ -332,8 +326,8 @@ def stage_strip(strips: dict[str, list[tuple[str, object]]]) -> go.Figure:
     """One channel-averaged map per stage, one row per model: resolution shrinks, channels grow.
 
     Every map is drawn at the same size with its own colour scale; hover gives its own pixel coordinates."""
-    tiles = [(r, k, m, f"{_label(n)} {stage}",
-              f"{stage}<br>x %{{customdata[0]}}, y %{{customdata[1]}}<br>%{{z:.3f}}<extra>{_label(n)}</extra>",
+    tiles = [(r, k, m, f"{display_name(n)} {stage}",
+              f"{stage}<br>x %{{customdata[0]}}, y %{{customdata[1]}}<br>%{{z:.3f}}<extra>{display_name(n)}</extra>",
               dict(showscale=False)) for r, n in enumerate(strips) for k, (stage, m) in enumerate(strips[n])]
     return _tiled(tiles, rows=len(strips), cols=max(len(v) for v in strips.values()), gap_x=0.08, gap_y=0.2,
                   layout=dict(height=190 * len(strips) + 40, margin=dict(l=5, r=5, t=10, b=5)))
@@ -362,9 +356,9 @@ def anatomy_lines(records: dict[str, list], key: str, *, ytitle: str, log: bool 
     fig = go.Figure()
     for name, recs in records.items():
         fig.add_trace(go.Scatter(
-            x=[r.name for r in recs], y=[getattr(r, key) for r in recs], mode="lines+markers", name=_label(name),
+            x=[r.name for r in recs], y=[getattr(r, key) for r in recs], mode="lines+markers", name=display_name(name),
             line=dict(color=_twin_color(name), width=3), marker=dict(size=[12 if r.downsampling else 7 for r in recs]),
-            hovertemplate="%{x}<br>%{y:.3f}<extra>" + _label(name) + "</extra>"))
+            hovertemplate="%{x}<br>%{y:.3f}<extra>" + display_name(name) + "</extra>"))
     if key == "residual_ratio":
         fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text="||F(x)|| = ||x||",
                       annotation_position="top right")
@@ -381,13 +375,14 @@ def top_classes(preds: dict[str, list[dict]]) -> go.Figure:
     from plotly.subplots import make_subplots
 
     names = list(preds)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[_label(n) for n in names], horizontal_spacing=0.25)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[display_name(n) for n in names],
+                        horizontal_spacing=0.25)
     for i, n in enumerate(names, start=1):
         top = preds[n][::-1]
         fig.add_trace(go.Bar(x=[100 * t["prob"] for t in top], y=[t["label"] for t in top], orientation="h",
                              marker_color=_twin_color(n), showlegend=False,
                              text=[f"{100 * t['prob']:.1f} %" for t in top], textposition="auto",
-                             hovertemplate="%{y}: %{x:.2f} %<extra>" + _label(n) + "</extra>"), row=1, col=i)
+                             hovertemplate="%{y}: %{x:.2f} %<extra>" + display_name(n) + "</extra>"), row=1, col=i)
         fig.update_xaxes(range=[0, 100], title_text="probability (%)", row=1, col=i)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
     return fig
@@ -404,18 +399,19 @@ def lesion_blocks(results: dict, *, chance: float = 90.0) -> go.Figure:
         blocks = res.blocks
         fig.add_trace(go.Scatter(
             x=[b.name for b in blocks], y=[None if b.error is None else 100 * b.error for b in blocks],
-            mode="lines+markers", name=f"{_label(name)}: one block removed", connectgaps=False,
+            mode="lines+markers", name=f"{display_name(name)}: one block removed", connectgaps=False,
             line=dict(color=color, width=3),
             marker=dict(size=[14 if b.downsampling else 8 for b in blocks],
                         symbol=["diamond" if b.downsampling else "circle" for b in blocks]),
             customdata=[["downsampling block" if b.downsampling else "same-shape block"] for b in blocks],
-            hovertemplate="without %{x} (%{customdata[0]})<br>test error %{y:.1f} %<extra>" + _label(name) + "</extra>",
+            hovertemplate="without %{x} (%{customdata[0]})<br>test error %{y:.1f} %<extra>"
+                          + display_name(name) + "</extra>",
         ))
         fig.add_trace(go.Scatter(
             x=[blocks[0].name, blocks[-1].name], y=[100 * res.intact_error] * 2, mode="lines",
-            name=f"{_label(name)}: intact ({100 * res.intact_error:.1f} %)",
+            name=f"{display_name(name)}: intact ({100 * res.intact_error:.1f} %)",
             line=dict(color=color, width=2, dash="dot"),
-            hovertemplate="intact net: %{y:.1f} %<extra>" + _label(name) + "</extra>",
+            hovertemplate="intact net: %{y:.1f} %<extra>" + display_name(name) + "</extra>",
         ))
         for b in blocks:
             if b.error is None:
@@ -440,11 +436,11 @@ def lesion_curve(results: dict, key: str, *, xtitle: str, chance: float = 90.0) 
             continue
         fig.add_trace(go.Scatter(
             x=[0] + [r[key] for r in rows], y=[100 * res.intact_error] + [100 * r["mean"] for r in rows],
-            mode="lines+markers", name=_label(name), line=dict(color=_twin_color(name), width=3),
+            mode="lines+markers", name=display_name(name), line=dict(color=_twin_color(name), width=3),
             error_y=dict(type="data", symmetric=False, thickness=1.5,
                          array=[0] + [100 * (max(r["errors"]) - r["mean"]) for r in rows],
                          arrayminus=[0] + [100 * (r["mean"] - min(r["errors"])) for r in rows]),
-            hovertemplate=f"{key} = %{{x}}<br>mean test error %{{y:.1f}} %<extra>{_label(name)}</extra>",
+            hovertemplate=f"{key} = %{{x}}<br>mean test error %{{y:.1f}} %<extra>{display_name(name)}</extra>",
         ))
     fig.add_hline(y=chance, line=dict(color="#555", dash="dash"), annotation_text=f"chance ({chance:.0f} %)",
                   annotation_position="top left")
@@ -461,12 +457,13 @@ def line_gradient_curves(lines: dict) -> go.Figure:
 
     names = list(lines)
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[_label(n) for n in names])
+                        subplot_titles=[display_name(n) for n in names])
     for i, name in enumerate(names, start=1):
         lg = lines[name]
-        fig.add_trace(go.Scatter(x=lg.t, y=lg.dfdt, mode="lines", name=_label(name),
+        fig.add_trace(go.Scatter(x=lg.t, y=lg.dfdt, mode="lines", name=display_name(name),
                                  line=dict(color=_twin_color(name), width=2),
-                                 hovertemplate="t = %{x:.3f}<br>df/dt = %{y:.3g}<extra>" + _label(name) + "</extra>"),
+                                 hovertemplate="t = %{x:.3f}<br>df/dt = %{y:.3g}<extra>"
+                                               + display_name(name) + "</extra>"),
                       row=i, col=1)
         fig.update_yaxes(title_text="df/dt", row=i, col=1, exponentformat="power")
     fig.update_xaxes(title_text="position on the line t (0 = first image, 1 = second)", row=len(names), col=1)
@@ -484,13 +481,13 @@ def autocorrelation(lines: dict, rows: list[dict] | None = None) -> go.Figure:
         name = r["model"]
         if name in lines:
             continue
-        fig.add_trace(go.Scatter(x=list(range(len(r["corr"]))), y=r["corr"], mode="lines", name=_label(name),
+        fig.add_trace(go.Scatter(x=list(range(len(r["corr"]))), y=r["corr"], mode="lines", name=display_name(name),
                                  line=dict(color=_twin_color(name), width=1.5, dash="dot"), opacity=0.55,
-                                 hovertemplate="lag %{x}: %{y:.2f}<extra>" + _label(name) + "</extra>"))
+                                 hovertemplate="lag %{x}: %{y:.2f}<extra>" + display_name(name) + "</extra>"))
     for name, lg in lines.items():
-        fig.add_trace(go.Scatter(x=list(range(len(lg.corr))), y=lg.corr, mode="lines", name=_label(name),
+        fig.add_trace(go.Scatter(x=list(range(len(lg.corr))), y=lg.corr, mode="lines", name=display_name(name),
                                  line=dict(color=_twin_color(name), width=3),
-                                 hovertemplate="lag %{x}: %{y:.2f}<extra>" + _label(name) + "</extra>"))
+                                 hovertemplate="lag %{x}: %{y:.2f}<extra>" + display_name(name) + "</extra>"))
     fig.add_hline(y=math.exp(-1), line=dict(color="#555", dash="dash"), annotation_text="1/e",
                   annotation_position="top right")
     fig.update_layout(xaxis_title="lag (steps along the line)", yaxis_title="gradient correlation", font=FONT,
@@ -521,9 +518,10 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
     if first.dims == 1:
         fig = go.Figure()
         for name, r in results.items():
-            fig.add_trace(go.Scatter(x=r.alphas, y=r.loss, mode="lines+markers", name=_label(name),
+            fig.add_trace(go.Scatter(x=r.alphas, y=r.loss, mode="lines+markers", name=display_name(name),
                                      line=dict(color=_twin_color(name), width=3),
-                                     hovertemplate="a = %{x:.2f}<br>loss %{y:.4g}<extra>" + _label(name) + "</extra>"))
+                                     hovertemplate="a = %{x:.2f}<br>loss %{y:.4g}<extra>"
+                                                   + display_name(name) + "</extra>"))
         fig.update_layout(xaxis_title="step a along the filter-normalised direction (0 = trained weights)",
                           yaxis_title="training loss (log)", font=FONT, height=420,
                           legend=dict(orientation="h", y=1.1), margin=dict(l=10, r=10, t=40, b=10))
@@ -533,7 +531,7 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
     finite = np.concatenate([z[np.isfinite(z)] for z in zs.values()])
     zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     surface = view == "surface"
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[_label(n) for n in names],
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[display_name(n) for n in names],
                         specs=[[{"type": "surface" if surface else "xy"}] * len(names)], horizontal_spacing=0.06)
     for i, name in enumerate(names, start=1):
         r = results[name]
@@ -541,7 +539,7 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
         common = dict(x=r.alphas, y=r.betas, z=zs[name], zmin=zmin, zmax=zmax, colorscale="Viridis",
                       customdata=loss, showscale=i == len(names),
                       colorbar=dict(title="log10 loss"),
-                      hovertemplate="a = %{x:.2f}, b = %{y:.2f}<br>loss %{customdata:.4g}<extra>" + _label(name)
+                      hovertemplate="a = %{x:.2f}, b = %{y:.2f}<br>loss %{customdata:.4g}<extra>" + display_name(name)
                       + "</extra>")
         if surface:
             fig.add_trace(go.Surface(cmin=zmin, cmax=zmax, **{k: v for k, v in common.items()
@@ -571,7 +569,7 @@ def confusion_figure(evs: dict[str, dict]) -> go.Figure:
     from resnet_viz.runs.yourdata import confusion
 
     names = list(evs)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[_label(n) for n in names],
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[display_name(n) for n in names],
                         horizontal_spacing=0.12)
     for c, n in enumerate(names, start=1):
         ev = evs[n]
@@ -583,7 +581,7 @@ def confusion_figure(evs: dict[str, dict]) -> go.Figure:
             z=pct, x=classes, y=classes, zmin=0, zmax=100, colorscale="Blues", showscale=c == len(names),
             colorbar=dict(title="% of row"), text=m, texttemplate="%{text}",
             hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.0f} % of the row)<extra>"
-                          f"{_label(n)}</extra>"), row=1, col=c)
+                          f"{display_name(n)}</extra>"), row=1, col=c)
         fig.update_xaxes(title_text="predicted class", row=1, col=c)
         fig.update_yaxes(title_text="true class" if c == 1 else None, autorange="reversed", row=1, col=c)
     for ann, n in zip(fig.layout.annotations, names):
@@ -600,9 +598,10 @@ def class_accuracy_figure(evs: dict[str, dict]) -> go.Figure:
     fig = go.Figure()
     for n, ev in evs.items():
         acc = per_class_accuracy(ev)
-        fig.add_trace(go.Bar(x=list(acc), y=[None if v is None else 100 * v for v in acc.values()], name=_label(n),
+        fig.add_trace(go.Bar(x=list(acc), y=[None if v is None else 100 * v for v in acc.values()],
+                             name=display_name(n),
                              marker_color=_twin_color(n),
-                             hovertemplate="%{x}: %{y:.1f} % correct<extra>" + _label(n) + "</extra>"))
+                             hovertemplate="%{x}: %{y:.1f} % correct<extra>" + display_name(n) + "</extra>"))
     fig.update_layout(barmode="group", font=FONT, height=380, yaxis=dict(title="held-out accuracy (%)",
                       range=[0, 100]), margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=1.1))
     return fig

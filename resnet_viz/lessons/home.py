@@ -107,7 +107,7 @@ def param_count(name: str) -> int:
     n = _stats_params().get(name)
     if n is not None:
         return n
-    from resnet_viz.models import count_params
+    from resnet_viz.models.registry import count_params
 
     return count_params(name)
 

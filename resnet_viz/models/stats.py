@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from resnet_viz.env import cache_dir, repo_root
-from resnet_viz.models import count_flops, count_params, list_models
+from resnet_viz.models.registry import count_flops, count_params, list_models
 
 _lock = threading.Lock()
 _rows: list[dict] | None = None  # in memory once computed or read

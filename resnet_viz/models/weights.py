@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from resnet_viz.env import assets_dir, can_reach, forced_offline, hub_checkpoint_dir
-from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, ModelInfo, get_info
+from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, ModelInfo, get_info
 
 REFERENCE_URL = "https://github.com/akamaster/pytorch_resnet_cifar10/raw/master/pretrained_models/"
 # Idelbayev (2018), "Proper ResNet Implementation for CIFAR10/CIFAR100 in PyTorch" (BSD-2-Clause).

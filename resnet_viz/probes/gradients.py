@@ -191,7 +191,7 @@ def make_batch(
     All image sources are resized, centre-cropped and normalised with the ImageNet mean/std.
     """
     from resnet_viz.data.datasets import ShapesDataset, get_dataset
-    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD
+    from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD
     from resnet_viz.models.weights import ModelMeta, make_transform
 
     tf = make_transform(ModelMeta(arch="", num_classes=num_classes, categories=None, input_size=size,
@@ -219,7 +219,7 @@ def make_batch(
 
 def build_at_init(name: str, *, seed: int = 0, **options) -> nn.Module:
     """A freshly initialised registered model, deterministic for a seed."""
-    from resnet_viz.models import build_model
+    from resnet_viz.models.registry import build_model
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -237,7 +237,7 @@ def twin_gradient_flow(
     **options,
 ) -> dict[str, GradientFlow]:
     """``gradient_flow`` of several freshly initialised models on the *same* batch."""
-    from resnet_viz.models import get_info
+    from resnet_viz.models.registry import get_info
 
     infos = [get_info(n) for n in names]
     size, classes = infos[0].input_size, infos[0].num_classes
@@ -304,7 +304,7 @@ def gradient_trajectory(
     its own. Returns ``{"layers": [names], "norms": [[step x layer]], "loss": [per step]}``.
     """
     from resnet_viz.data.datasets import shapes_arrays
-    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, get_info
+    from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, get_info
 
     info = get_info(name)
     model = build_at_init(name, seed=seed, **{k: v for k, v in options.items() if k in info.options})
@@ -413,9 +413,9 @@ def spread(gf: GradientFlow) -> float:
 
 def describe_twins(plain: GradientFlow, res: GradientFlow) -> str:
     """The takeaway sentence, computed from the two measurements (never a canned claim)."""
-    from resnet_viz.figures.plots import _label
+    from resnet_viz.models.names import display_name
 
-    p, r = _label(plain.model), _label(res.model)
+    p, r = display_name(plain.model), display_name(res.model)
     text = (f"The first conv layer of {p} receives {fmt_ratio(plain.first_last_ratio)} the weight gradient of its "
             f"last conv layer: the gradient {trend(plain.first_last_ratio)}. In {r} the ratio is "
             f"{fmt_ratio(res.first_last_ratio)} ({trend(res.first_last_ratio)}). Across all conv layers the "

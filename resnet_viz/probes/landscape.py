@@ -414,7 +414,7 @@ def landscape_batch(
     No augmentation: the landscape is the loss of the images as they are.
     """
     from resnet_viz.data.datasets import get_dataset
-    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD
+    from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD
     from resnet_viz.models.weights import ModelMeta, make_transform
 
     if meta is None:
@@ -549,9 +549,9 @@ def _smoother(a: dict, b: dict) -> int:
 def describe_landscape(plain: LandscapeResult, res: LandscapeResult) -> str:
     """Two sentences for students about a plain net's slice and its ResNet twin's, every claim read
     off ``landscape_stats`` (the verdict follows the numbers, whichever way they come out)."""
-    from resnet_viz.figures.plots import _label
+    from resnet_viz.models.names import display_name
 
-    p, r = _label(plain.model), _label(res.model)
+    p, r = display_name(plain.model), display_name(res.model)
     sp, sr = landscape_stats(plain), landscape_stats(res)
     where = "the edge of the square" if res.dims == 2 else "both ends of the line"
     span = f"{res.span:g}" if plain.span == res.span else f"{plain.span:g} ({p}) and {res.span:g} ({r})"

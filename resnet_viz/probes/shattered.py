@@ -102,7 +102,7 @@ def photo_endpoints(
     CIFAR nets use).
     """
     from resnet_viz.data.samples import load_sample
-    from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD
+    from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD
     from resnet_viz.models.weights import ModelMeta, make_transform
 
     if transform is None:
@@ -423,7 +423,7 @@ def trained_study(
     each preprocessed with its model's own ``transforms()``. ``models`` maps arch -> an already loaded
     ``LoadedModel`` (e.g. the app's cached one, which is not modified); others are loaded with ``weights``.
     Same row format as ``depth_study`` (one "seed": the checkpoint; ``span`` as there)."""
-    from resnet_viz.models import get_info
+    from resnet_viz.models.registry import get_info
     from resnet_viz.models.weights import load_model
 
     rows = []

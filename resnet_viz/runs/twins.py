@@ -89,12 +89,12 @@ def describe_one_depth(finals: dict[str, dict], depth: int, epoch: int | None = 
 
 def describe_responses(responses: dict[str, list[dict]]) -> str:
     """Read the ordering of the mean response std off the data and compare it with the paper's."""
-    from resnet_viz.figures.plots import _label
+    from resnet_viz.models.names import display_name
 
     means = {n: sum(r["std"] for r in rows) / len(rows) for n, rows in responses.items() if rows}
     order = sorted(means, key=means.get)
     text = ("Mean std of the 3x3 layer responses, smallest first: "
-            + " < ".join(f"{_label(n)} {means[n]:.3f}" for n in order) + ".")
+            + " < ".join(f"{display_name(n)} {means[n]:.3f}" for n in order) + ".")
     depths = sorted(d for d in {int(RUN_RE.match(n + "-x").group(2)) for n in means}
                     if f"plain{d}" in means and f"resnet{d}" in means)  # only complete twin pairs compare
     if not depths:

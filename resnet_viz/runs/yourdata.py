@@ -177,10 +177,10 @@ def accuracy(ev: dict) -> float:
 
 def describe_evaluation(evs: dict[str, dict]) -> str:
     """One sentence from the numbers: each net's held-out accuracy, and where they differ most."""
-    from resnet_viz.figures.plots import _label
+    from resnet_viz.models.names import display_name
 
     names = list(evs)
-    parts = [f"{_label(n)} classifies {100 * accuracy(ev):.1f} % of the {len(ev['labels'])} held-out images "
+    parts = [f"{display_name(n)} classifies {100 * accuracy(ev):.1f} % of the {len(ev['labels'])} held-out images "
              "correctly" for n, ev in evs.items()]
     text = "; ".join(parts) + "."
     if len(names) == 2:
@@ -189,8 +189,8 @@ def describe_evaluation(evs: dict[str, dict]) -> str:
         if diffs:
             c = max(diffs, key=lambda k: abs(diffs[k]))
             if abs(diffs[c]) > 0:
-                text += (f" The largest gap is on '{c}': {100 * a[c]:.0f} % for {_label(names[0])} against "
-                         f"{100 * b[c]:.0f} % for {_label(names[1])}.")
+                text += (f" The largest gap is on '{c}': {100 * a[c]:.0f} % for {display_name(names[0])} against "
+                         f"{100 * b[c]:.0f} % for {display_name(names[1])}.")
     return text
 
 
@@ -306,12 +306,12 @@ def twin_runs(root: Path) -> list[tuple[str, Run, Run]]:
 
 def run_label(run: Run) -> str:
     """``ResNet-18 (fine-tuned from ImageNet)``: the architecture and how it was trained."""
-    from resnet_viz.figures.plots import _label
+    from resnet_viz.models.names import display_name
 
     cfg: dict[str, Any] = run.config
     how = {"finetune": "fine-tuned from ImageNet", "probe": "linear probe on ImageNet features"}.get(
         cfg.get("mode", "scratch"), "from scratch")
-    return f"{_label(cfg.get('model', run.name.split('-')[0]))} ({how})"
+    return f"{display_name(cfg.get('model', run.name.split('-')[0]))} ({how})"
 
 
 def example_folder(dest: Path | None = None, per_class: int = 200) -> Path:

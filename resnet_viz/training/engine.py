@@ -56,7 +56,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from resnet_viz import __version__
-from resnet_viz.models import IMAGENET_MEAN, IMAGENET_STD, get_info
+from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, get_info
 from resnet_viz.models.weights import ModelMeta, save_checkpoint
 from resnet_viz.runs.store import Run, append_jsonl, read_json, write_json
 

@@ -77,7 +77,7 @@ def user_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
 @st.cache_data(ttl=60, show_spinner=False)
 def missing_imagenet() -> list[str]:
     """File names of torchvision ResNet weights that are not in the cache."""
-    from resnet_viz.models import get_info
+    from resnet_viz.models.registry import get_info
     from resnet_viz.models.weights import torchvision_cached_path, torchvision_weights
 
     return [torchvision_cached_path(torchvision_weights(get_info(f"resnet{d}"))).name for d in (18, 34, 50, 101, 152)
