@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from resnet_viz.data.examples import data_key, example_folder
 from resnet_viz.data.folders import UserDataError, prepare_zip, scan_folder, stratified_split
 from resnet_viz.figures.plots import (
     class_accuracy_figure,
@@ -16,12 +17,9 @@ from resnet_viz.figures.plots import (
 )
 from resnet_viz.models.names import display_name
 from resnet_viz.runs.yourdata import (
-    Plan,
     RunUploadError,
-    data_key,
     describe_evaluation,
     evaluation,
-    example_folder,
     pack_runs,
     run_label,
     save_to_store,
@@ -29,6 +27,7 @@ from resnet_viz.runs.yourdata import (
     unpack_runs,
 )
 from resnet_viz.training.jobs import set_active, set_pid, set_runs, start_set, stop_set
+from resnet_viz.training.plan import Plan
 from resnet_viz.ui.common import friendly_errors, get_model, header, scratch, takeaway
 from resnet_viz.ui.figures import show_figure
 

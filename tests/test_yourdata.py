@@ -11,7 +11,6 @@ import pytest
 
 from resnet_viz.runs.store import Run, read_json, write_json
 from resnet_viz.runs.yourdata import (
-    Plan,
     RunUploadError,
     Scratch,
     accuracy,
@@ -25,6 +24,7 @@ from resnet_viz.runs.yourdata import (
     unpack_runs,
 )
 from resnet_viz.training.engine import TrainConfig, train
+from resnet_viz.training.plan import Plan
 
 EV = {"classes": ["cat", "dog", "fox"], "labels": [0, 0, 0, 1, 1, 2], "preds": [0, 0, 1, 1, 2, 2],
       "confidences": [0.9] * 6, "wrong": []}
@@ -128,7 +128,7 @@ def test_saving_to_the_shared_store_is_explicit_and_never_overwrites(pair, tmp_p
 def test_example_folder_is_made_once_and_whole_even_when_asked_concurrently(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from resnet_viz.runs.yourdata import example_folder
+    from resnet_viz.data.examples import example_folder
 
     dest = tmp_path / "examples" / "shapes"
     with ThreadPoolExecutor(3) as ex:

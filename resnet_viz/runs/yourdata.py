@@ -10,7 +10,6 @@ A run reaches the shared run store only through ``save_to_store``, on purpose.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import secrets
@@ -19,7 +18,6 @@ import signal
 import time
 import weakref
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,41 +108,6 @@ def sweep_orphans(root: Path | None = None) -> int:
 
 
 # ----------------------------------------------------------------------------- what to train
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A ResNet and its plain twin trained the same way on the user's data."""
-
-    approach: str  # "scratch" (CIFAR twins at 32 px) or "transfer" (ImageNet ResNet + plain twin from scratch)
-    depth: int
-    method: str = "finetune"  # transfer only: "finetune" or "probe"
-    size: int = 32
-    epochs: int = 10
-    batch_size: int = 32
-
-    @property
-    def models(self) -> list[str]:
-        """Job model specs, ResNet first: ``resnet20, plain20`` or ``resnet18:finetune, plain18:scratch``."""
-        if self.approach == "scratch":
-            return [f"resnet{self.depth}", f"plain{self.depth}"]
-        return [f"resnet{self.depth}:{self.method}", f"plain{self.depth}:scratch"]
-
-    @property
-    def extra_args(self) -> list[str]:
-        return ["--size", str(self.size), "--batch-size", str(self.batch_size)]
-
-    def tag(self, data_key: str) -> str:
-        how = "scratch" if self.approach == "scratch" else self.method
-        return validate_name(f"{data_key[:10]}-{how}-{self.size}px-{self.epochs}ep")
-
-    def describe(self) -> str:
-        if self.approach == "scratch":
-            return (f"ResNet-{self.depth} and Plain-{self.depth} (CIFAR-style, {self.size}x{self.size} px), both "
-                    f"from random weights, {self.epochs} epochs")
-        how = "all layers fine-tuned" if self.method == "finetune" else "a linear probe (only the last layer trains)"
-        return (f"ResNet-{self.depth} from ImageNet weights, {how}, against Plain-{self.depth} from random weights; "
-                f"{self.size}x{self.size} px, {self.epochs} epochs")
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -312,59 +275,3 @@ def run_label(run: Run) -> str:
     how = {"finetune": "fine-tuned from ImageNet", "probe": "linear probe on ImageNet features"}.get(
         cfg.get("mode", "scratch"), "from scratch")
     return f"{display_name(cfg.get('model', run.name.split('-')[0]))} ({how})"
-
-
-def example_folder(dest: Path | None = None, per_class: int = 200) -> Path:
-    """A small built-in example data set (no files needed): three classes of the ``shapes`` images, made once
-    per machine under the app cache (``dest`` overrides) and shared read-only by every session. Written into a
-    temporary sibling and renamed into place, so concurrent first visitors never see half a folder."""
-    import tempfile
-
-    from resnet_viz.data.datasets import ShapesDataset
-
-    dest = Path(dest) if dest is not None else cache_dir() / "examples" / f"shapes-3x{per_class}"
-    if (dest / ".complete").is_file():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".example-", dir=dest.parent))
-    try:
-        keep = {0: "circle", 1: "square", 2: "triangle"}
-        ds = ShapesDataset(5 * per_class, size=32, seed=7)
-        for i in range(len(ds)):
-            img, label, _ = ds.sample(i)
-            if label in keep:
-                (tmp / keep[label]).mkdir(exist_ok=True)
-                img.save(tmp / keep[label] / f"{i:03d}.png")
-        (tmp / ".complete").touch()
-        try:
-            tmp.rename(dest)
-        except OSError:  # another process or session made it first (or a stale incomplete one is in the way)
-            if not (dest / ".complete").is_file():
-                shutil.rmtree(dest, ignore_errors=True)
-                tmp.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
-
-
-def data_key(spec: str) -> str:
-    """A short stable id of a data spec (a zip's content hash, or the folder path) for run tags."""
-    import hashlib
-
-    kind, _, arg = spec.partition(":")
-    if kind == "zip" and Path(arg).is_file():
-        st = Path(arg).stat()
-        return _zip_key(arg, st.st_size, st.st_mtime_ns)
-    return kind[:3] + hashlib.sha1(arg.encode()).hexdigest()[:7]
-
-
-@functools.lru_cache(maxsize=64)
-def _zip_key(path: str, size: int, mtime_ns: int) -> str:
-    """The content hash of a zip, read once per file version (the page asks on every rerun)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return "zip" + h.hexdigest()[:7]

@@ -1,0 +1,42 @@
+"""How the Your data page trains a pair: a ResNet and its plain twin, the same way, on the user's images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resnet_viz.runs.store import validate_name
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A ResNet and its plain twin trained the same way on the user's data."""
+
+    approach: str  # "scratch" (CIFAR twins at 32 px) or "transfer" (ImageNet ResNet + plain twin from scratch)
+    depth: int
+    method: str = "finetune"  # transfer only: "finetune" or "probe"
+    size: int = 32
+    epochs: int = 10
+    batch_size: int = 32
+
+    @property
+    def models(self) -> list[str]:
+        """Job model specs, ResNet first: ``resnet20, plain20`` or ``resnet18:finetune, plain18:scratch``."""
+        if self.approach == "scratch":
+            return [f"resnet{self.depth}", f"plain{self.depth}"]
+        return [f"resnet{self.depth}:{self.method}", f"plain{self.depth}:scratch"]
+
+    @property
+    def extra_args(self) -> list[str]:
+        return ["--size", str(self.size), "--batch-size", str(self.batch_size)]
+
+    def tag(self, data_key: str) -> str:
+        how = "scratch" if self.approach == "scratch" else self.method
+        return validate_name(f"{data_key[:10]}-{how}-{self.size}px-{self.epochs}ep")
+
+    def describe(self) -> str:
+        if self.approach == "scratch":
+            return (f"ResNet-{self.depth} and Plain-{self.depth} (CIFAR-style, {self.size}x{self.size} px), both "
+                    f"from random weights, {self.epochs} epochs")
+        how = "all layers fine-tuned" if self.method == "finetune" else "a linear probe (only the last layer trains)"
+        return (f"ResNet-{self.depth} from ImageNet weights, {how}, against Plain-{self.depth} from random weights; "
+                f"{self.size}x{self.size} px, {self.epochs} epochs")
