@@ -28,10 +28,10 @@ def main() -> None:
 
     from captum.attr import LayerAttribution, LayerGradCam
 
-    from resnet_viz.data.datasets import load_image
+    from resnet_viz.data.images import load_image
     from resnet_viz.data.samples import photo
     from resnet_viz.env import configure_threads, device_summary
-    from resnet_viz.figures.plots import overlay
+    from resnet_viz.figures.images import overlay
     from resnet_viz.models.weights import WeightsUnavailable, load_model
     from resnet_viz.probes.attribution import explain, normalise
     from resnet_viz.probes.inference import classify

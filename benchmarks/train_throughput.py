@@ -65,7 +65,8 @@ def engine(model_name: str, data: str, steps: int, batch: int, device: torch.dev
     import tempfile
 
     from resnet_viz.runs.store import Run
-    from resnet_viz.training.engine import TrainConfig, train
+    from resnet_viz.training.config import TrainConfig
+    from resnet_viz.training.engine import train
 
     n = steps * batch
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from resnet_viz.figures.plots import block_dot, count, params_vs_depth
+from resnet_viz.figures.architecture import block_dot, params_vs_depth
+from resnet_viz.lessons.architectures import describe_twin_params, params_caption, shortcut_label
 from resnet_viz.models.registry import build_model
 from resnet_viz.models.stats import model_stats
 from resnet_viz.ui.common import friendly_errors, header, takeaway
@@ -49,15 +50,7 @@ def twin_blocks(kind: str, stage: str, index: int, option: str):
 stage, index = POSITIONS[position]
 res_model, plain_model, res_block, plain_block = twin_blocks(block_kind, stage, index, shortcut)
 res_name, plain_name = BLOCKS[block_kind]
-sc_params = count(getattr(res_block, "downsample", None))
-if getattr(res_block, "downsample", None) is None:
-    sc_label = "identity x (0 params)"
-elif sc_params == 0:
-    sc_label = "x[:, :, ::2, ::2] + zero channels (0 params)"
-else:
-    conv = res_block.downsample[0]
-    stride = f", stride {conv.stride[0]}" if conv.stride[0] != 1 else ""
-    sc_label = f"1x1 conv{stride} + BN ({sc_params:,} params)"
+sc_label = shortcut_label(res_block)
 
 left, right = st.columns(2)
 with left:
@@ -67,18 +60,7 @@ with right:
     st.graphviz_chart(block_dot(plain_block, title=f"{plain_name}.{stage}[{index}]: plain twin", skip=False),
                       width="stretch")
 
-p_res, p_plain = count(res_model), count(plain_model)
-b_res, b_plain = count(res_block), count(plain_block)
-n_proj = sum(1 for m in res_model.modules() if getattr(m, "downsample", None) is not None and count(m.downsample))
-if p_res == p_plain:
-    takeaway(f"This block has {b_res:,} parameters in both twins, and the whole {res_name} has exactly as many "
-             f"as {plain_name} ({p_res:,}): with option {shortcut} the skip connection adds no parameters, "
-             f"only the addition of x.")
-else:
-    takeaway(f"{res_name} has {p_res:,} parameters and {plain_name} {p_plain:,}: the {n_proj} projection "
-             f"shortcut{'s' if n_proj != 1 else ''} add {p_res - p_plain:,} "
-             f"({100 * (p_res - p_plain) / p_plain:.2f} %). "
-             f"This block: {b_res:,} vs {b_plain:,}.")
+takeaway(describe_twin_params((res_name, plain_name), (res_model, plain_model), (res_block, plain_block), shortcut))
 
 with st.expander("How to read this figure"):
     st.markdown(
@@ -117,11 +99,7 @@ st.dataframe(
 fam = "cifar" if "cifar" in families or not families else families[0]
 if fam in ("cifar", "imagenet"):
     show_figure(params_vs_depth(rows, family=fam), width="stretch", key="params_plot")
-    params = {r["name"]: r["params"] for r in rows}
-    same = all(r["params"] == params.get(r["twin"]) for r in rows if r["family"] == fam and r["skip"])
-    st.caption(f"{fam} family: the ResNet and plain curves "
-               + ("lie on top of each other: every twin pair has identical parameter counts." if same else
-                  "differ only by the projection shortcuts' parameters."))
+    st.caption(params_caption(rows, fam))
 
 with st.expander("Go deeper"):
     st.markdown(

@@ -1,11 +1,11 @@
 """Residual block anatomy: H(x) = F(x) + x made visible, block by block, on your image."""
 
-import statistics
-
 import numpy as np
 import streamlit as st
 
-from resnet_viz.figures.plots import anatomy_lines, feature_grid, skip_color
+from resnet_viz.figures.images import anatomy_lines, feature_grid
+from resnet_viz.figures.style import skip_color
+from resnet_viz.lessons.blocks import describe_cosines, describe_residuals, first_map_label, three_maps_title
 from resnet_viz.models.names import display_name
 from resnet_viz.probes.activations import block_anatomy
 from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
@@ -28,32 +28,11 @@ if image is not None:
         records = {arch: recs for arch, (_, recs, _) in results.items()}
         show_figure(anatomy_lines(records, "residual_ratio", ytitle="||F(x)|| / ||x||  (log)", log=True),
                         width="stretch", key="ratio")
-        sentences = []
-        for arch, recs in records.items():
-            ratios = [r.residual_ratio for r in recs if np.isfinite(r.residual_ratio)]
-            med = statistics.median(ratios)
-            small = sum(r < 1 for r in ratios)
-            lm = results[arch][0]
-            if lm.info.skip:
-                sentences.append(
-                    f"In {display_name(arch)} ({lm.meta.source}) the residual branch F(x) is smaller than the "
-                    f"shortcut x in "
-                    f"{small} of {len(ratios)} blocks (median ||F(x)||/||x|| = {med:.2f})"
-                    + (": the identity does most of the work, each block adds a correction." if med < 1 else
-                       ": on this image the branches are not small compared with the identity."))
-            else:
-                sentences.append(
-                    f"In {display_name(arch)}, which has no shortcut, each block's output must carry "
-                    f"everything: its layers' "
-                    f"output is {med:.2f}x the size of the block's input (median).")
-        takeaway(" ".join(sentences))
+        takeaway(describe_residuals(records, {a: r[0].info.skip for a, r in results.items()},
+                                    {a: r[0].meta.source for a, r in results.items()}))
 
         show_figure(anatomy_lines(records, "cosine", ytitle="cosine(x, H(x))"), width="stretch", key="cosine")
-        cos = {arch: statistics.median([r.cosine for r in recs if r.cosine is not None] or [float("nan")])
-               for arch, recs in records.items()}
-        takeaway("Median cosine similarity between a block's input and its output: "
-                 + ", ".join(f"{display_name(a)} {c:.2f}" for a, c in cos.items())
-                 + ". Close to 1 means the block output still points where its input pointed.")
+        takeaway(describe_cosines(records))
 
         st.subheader("The three tensors of one block")
         names = [r.name for r in next(iter(records.values()))]
@@ -67,18 +46,11 @@ if image is not None:
             f_map, h_map = t["f"][0, ch].float().cpu().numpy(), t["h"][0, ch].float().cpu().numpy()
             s_map = t["s"][0, ch].float().cpu().numpy() if t["s"] is not None else None
             rec = next(r for r in results[arch][1] if r.name == block)
-            if s_map is None:
-                first = "x: shape changes, not shown"
-            elif lm.info.skip and rec.downsampling and not np.any(s_map):
-                first = "shortcut(x): a zero-padded channel"
-            elif rec.downsampling:
-                first = "shortcut(x)" if lm.info.skip else "x, subsampled to match"
-            else:
-                first = "x" if lm.info.skip else "x (input)"
+            first = first_map_label(lm.info.skip, rec.downsampling, s_map is not None,
+                                    s_map is not None and not np.any(s_map))
             maps = np.stack([s_map if s_map is not None else np.zeros_like(h_map), f_map, h_map])
-            title = (f"{display_name(arch)} {block}, channel {ch}: H(x) = ReLU(F(x) + x)" if lm.info.skip
-                     else f"{display_name(arch)} {block}, channel {ch}: H(x) = ReLU(F(x)), no shortcut")
-            fig = feature_grid(maps, [0, 1, 2], title=title, color=skip_color(lm.info.skip), cols=3,
+            fig = feature_grid(maps, [0, 1, 2], title=three_maps_title(arch, block, ch, lm.info.skip),
+                               color=skip_color(lm.info.skip), cols=3,
                                zrange=(float(maps.min()), float(maps.max())))
             for ann, label in zip(fig.layout.annotations, [first, "F(x)", "H(x)"]):
                 ann.text = label

@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from resnet_viz.figures.plots import feature_grid, overlay, skip_color, stage_strip
+from resnet_viz.figures.images import feature_grid, overlay, stage_strip
+from resnet_viz.figures.style import skip_color
+from resnet_viz.lessons.feature_maps import describe_layer, describe_stages
 from resnet_viz.models.names import display_name
 from resnet_viz.probes.activations import capture, residual_blocks
 from resnet_viz.ui.common import compute_slot, friendly_errors, header, takeaway
@@ -59,14 +61,8 @@ with friendly_errors("Loading the networks"):
                                          zrange=(zmin, zmax) if shared else None), width="stretch",
                             key=f"grid-{arch}")
 
-    a0, ch0, m0 = next(iter(grids.values()))
-    sentences = [f"At {layer} each net has {a0.shape[0]} channels of {a0.shape[1]}x{a0.shape[2]} "
-                 f"(the input was {x.shape[-1]}x{x.shape[-1]} pixels)."]
-    for arch, (a, _, means) in grids.items():
-        frac = float((a > 0).mean())
-        sentences.append(f"{display_name(arch)}: strongest channel #{int(np.argmax(means))} (mean {means.max():.3f}); "
-                         f"{100 * frac:.0f} % of its values are above zero (the ReLU zeroes the rest).")
-    takeaway(" ".join(sentences))
+    takeaway(describe_layer(layer, {arch: g[0] for arch, g in grids.items()}, {arch: g[2] for arch, g in grids.items()},
+                            x.shape[-1]))
 
     st.subheader("One map per stage")
     strips = {}
@@ -77,10 +73,7 @@ with friendly_errors("Loading the networks"):
     first_name = "relu" if "relu" in first_acts else stages[0]
     f_map, l_map = first_acts[first_name], first_acts[stages[-1]]
     show_figure(stage_strip(strips), width="stretch", key="strip")
-    takeaway(f"From the stem to the last stage the maps shrink from {f_map.shape[1]}x{f_map.shape[2]} to "
-             f"{l_map.shape[1]}x{l_map.shape[2]} positions while the channels grow from {f_map.shape[0]} to "
-             f"{l_map.shape[0]}: each position of a late map summarises a larger part of the image with more "
-             "kinds of features.")
+    takeaway(describe_stages(f_map.shape, l_map.shape))
 
     st.subheader("One channel, large, on the image")
     ch_options = sorted({c for _, channels, _ in grids.values() for c in channels})

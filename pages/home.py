@@ -7,8 +7,9 @@ which need torch, fill in when the server's start-up thread has imported it (``c
 
 import streamlit as st
 
-from resnet_viz.lessons.home import param_count
-from resnet_viz.ui.common import hub_dir, network_available, takeaway, torch_ready
+from resnet_viz.lessons.home import param_count, params_takeaway
+from resnet_viz.ui.common import takeaway
+from resnet_viz.ui.home import lesson_links, machine_section, story_cards
 
 st.title("resnet-viz: why do skip connections work?")
 st.markdown(
@@ -19,60 +20,10 @@ st.markdown(
     "the same layers with the `+ x` removed, shown side by side."
 )
 
-p_res, p_plain = param_count("resnet56"), param_count("plain56")
-takeaway(f"ResNet-56 has {p_res:,} parameters and its plain twin Plain-56 has {p_plain:,}: "
-         f"{'exactly the same' if p_res == p_plain else 'not the same'}. With the paper's option A shortcut "
-         "the skip connection adds no parameters at all, so any difference you see between the twins "
-         "comes from the `+ x` alone.")
+takeaway(params_takeaway(param_count("resnet56"), param_count("plain56")))
 
 st.subheader("The story in six steps")
 st.caption("Each line below is computed now from the networks and training runs that ship with the app.")
-
-STEPS = [
-    ("1. The problem", "pages/degradation.py", "Degradation", ":material/show_chart:", "degradation_line",
-     "Deeper plain nets train *worse*: training curves of plain nets and ResNets at two depths (paper Figure 6)."),
-    ("2. The fix", "pages/architectures.py", "Architectures", ":material/account_tree:", "architecture_line",
-     "A residual block computes H(x) = F(x) + x: block diagrams, the model zoo, parameters and FLOPs."),
-    ("3. Gradient flow", "pages/gradient_flow.py", "Gradient flow", ":material/trending_down:", "gradient_line",
-     "Does the gradient reach the first layer? Per-layer gradient norms of both twins, against depth."),
-    ("4. Inside a block", "pages/block_anatomy.py", "Inside a block", ":material/add_circle:", "block_line",
-     "How big is the learned correction F(x) compared with the identity x? Also: feature maps of every stage."),
-    ("5. Explanations", "pages/classify_explain.py", "Classify and explain", ":material/center_focus_strong:",
-     "explain_line", "Upload a photo: top-5 classes of both twins and Grad-CAM, saliency, IG and occlusion maps."),
-    ("6. Why it works", "pages/why_it_works.py", "Why it works", ":material/science:", "lesion_line",
-     "Lesion study, shattered gradients and loss landscapes of the trained twins."),
-]
-
-
-def story_cards() -> None:
-    """The six cards; a line still being measured at start-up shows as such and fills in when ready."""
-    from resnet_viz.lessons import home as story
-
-    lines = {fn: story.peek(fn) for *_, fn, _ in STEPS}
-    pending = [fn for fn, (known, _) in lines.items() if not known]
-
-    @st.fragment(run_every=1.0 if pending else None)
-    def cards():
-        now = {fn: story.peek(fn) for fn in lines}
-        cols = st.columns(3)
-        for i, (title, page, label, icon, fn, what) in enumerate(STEPS):
-            with cols[i % 3].container(border=True):
-                st.markdown(f"**{title}**")
-                st.page_link(page, label=label, icon=icon)
-                st.caption(what)
-                known, line = now[fn]
-                if line:
-                    st.markdown(f":blue-background[{line}]")
-                elif known:
-                    st.caption("Not available here: the shipped runs or checkpoints this step reads are missing.")
-                else:
-                    st.caption("Measuring on the shipped networks...")
-        if pending and all(k for k, _ in now.values()):
-            st.rerun()  # everything measured: draw the page once more without the timer
-
-    cards()
-
-
 story_cards()
 st.page_link("pages/feature_maps.py", label="**Feature maps**: what every layer responds to in your image, plain twin "
              "beside ResNet", icon=":material/grid_view:")
@@ -80,84 +31,7 @@ st.page_link("pages/feature_maps.py", label="**Feature maps**: what every layer 
 st.subheader("Lessons: links that reproduce the paper's figures")
 st.caption("Every setting of a page is kept in its address: copy the URL from the browser to share exactly what "
            "you see. These links open the figures of the papers.")
-LESSONS = [
-    ("pages/degradation.py", "He et al. 2015, Figures 1 and 6: plain-20 vs plain-56, ResNet-20 vs ResNet-56",
-     {"shallow": "20", "deep": "56"}),
-    ("pages/degradation.py", "He et al. 2015, Figure 7: layer responses (below the training curves)", {}),
-    ("pages/gradient_flow.py", "Gradient flow at 20 layers", {"depth": "20"}),
-    ("pages/gradient_flow.py", "Gradient flow at 56 layers", {"depth": "56"}),
-    ("pages/gradient_flow.py", "Gradient flow at 110 layers", {"depth": "110"}),
-    ("pages/gradient_flow.py", "Gradient flow at 56 layers without BatchNorm", {"depth": "56", "bn": "false"}),
-    ("pages/why_it_works.py", "Veit et al. 2016: the lesion study", {"tab": "Lesion study"}),
-    ("pages/why_it_works.py", "Balduzzi et al. 2017: shattered gradients at 110 layers",
-     {"tab": "Shattered gradients", "sh_depth": "110"}),
-    ("pages/why_it_works.py", "Li et al. 2018: loss landscapes", {"tab": "Loss landscape"}),
-]
-lc = st.columns(3)
-for i, (page, label, query) in enumerate(LESSONS):
-    lc[i % 3].page_link(page, label=label, query_params=query, icon=":material/school:")
-
-
-@st.cache_data(ttl=30, show_spinner=False)
-def weights_table():
-    import pandas as pd
-
-    from resnet_viz.models.registry import list_models
-    from resnet_viz.models.weights import REFERENCE_FILES, available_weights, shipped_path, torchvision_weights
-
-    rows = []
-    for arch in REFERENCE_FILES:
-        avail = available_weights(arch)
-        rows.append({"model": arch, "weights": "reference CIFAR-10 (Idelbayev 2018)",
-                     "available": "reference" in avail, "file": REFERENCE_FILES[arch]})
-        if shipped_path(arch):
-            rows.append({"model": arch, "weights": "trained by resnet-viz (shipped)", "available": True,
-                         "file": shipped_path(arch).name})
-    for m in list_models("imagenet"):
-        if m.tv_name:
-            w = torchvision_weights(m)
-            rows.append({"model": m.name, "weights": f"torchvision ImageNet ({w.name})",
-                         "available": "DEFAULT" in available_weights(m.name),
-                         "file": w.url.rsplit("/", 1)[-1]})
-    return pd.DataFrame(rows)
-
-
-def machine() -> None:
-    """Compute, network, models and weight files; until torch is loaded, a line that says so (it fills in)."""
-    from resnet_viz.env import device_summary
-    from resnet_viz.models.registry import list_models
-
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Compute", device_summary())
-    online = network_available()
-    c2.metric("Network", "online" if online else "offline")
-    c3.metric("Models registered", len(list_models()))
-    st.caption(f"torch hub cache (ImageNet and reference weights): `{hub_dir()}`")
-
-    st.subheader("Pretrained weights on this machine")
-    table = weights_table()
-    n_ok = int(table["available"].sum())
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"available": st.column_config.CheckboxColumn("available")})
-    if n_ok < len(table):
-        where = "downloaded automatically the first time a page needs them" if online else (
-            f"missing: this machine is offline. Copy the files into `{hub_dir()}` (or a folder listed in "
-            "`RESNET_VIZ_WEIGHTS_DIRS`); pages fall back to what is available")
-        st.caption(f"{len(table) - n_ok} of {len(table)} weight files are {where}.")
-
+lesson_links()
 
 st.subheader("This machine")
-ready = torch_ready()
-
-
-@st.fragment(run_every=None if ready else 0.5)
-def machine_section() -> None:
-    if not torch_ready():
-        st.caption("Checking this machine: the server is loading PyTorch (a few seconds after it starts)...")
-    elif not ready:
-        st.rerun()  # the whole app once more: this section and the sidebar's compute line, without the timer
-    else:
-        machine()
-
-
 machine_section()

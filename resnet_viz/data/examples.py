@@ -15,7 +15,7 @@ def example_folder(dest: Path | None = None, per_class: int = 200) -> Path:
     temporary sibling and renamed into place, so concurrent first visitors never see half a folder."""
     import tempfile
 
-    from resnet_viz.data.datasets import ShapesDataset
+    from resnet_viz.data.shapes import ShapesDataset
 
     dest = Path(dest) if dest is not None else cache_dir() / "examples" / f"shapes-3x{per_class}"
     if (dest / ".complete").is_file():

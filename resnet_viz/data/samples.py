@@ -27,7 +27,7 @@ def photo(name: str) -> Image.Image:
 
 
 def shape_sample(i: int) -> tuple[Image.Image, str]:
-    from resnet_viz.data.datasets import ShapesDataset
+    from resnet_viz.data.shapes import ShapesDataset
 
     ds = ShapesDataset(50, size=64, seed=0, split="test")
     img, label = ds[i % len(ds)]

@@ -1,5 +1,10 @@
 """The Home page's story in steps: one line per step, each computed from the shipped models, runs or
 probe results (never written by hand). A step whose data is missing returns None and the page says so.
+
+The lines are measured once per server process, in a background thread at start-up (``warm``); the page
+reads them without waiting (``peek``). The sentences of a page's topic come from that page's lessons module
+(``lessons.degradation``, ``lessons.gradients``, ``lessons.lesion``). Nothing here imports torch at import
+time: the page must render before torch has loaded.
 """
 
 from __future__ import annotations
@@ -123,7 +128,8 @@ def architecture_line() -> str:
 
 @_once
 def gradient_line() -> str:
-    from resnet_viz.probes.gradients import fmt_ratio, twin_gradient_flow
+    from resnet_viz.lessons.gradients import fmt_ratio
+    from resnet_viz.probes.gradients import twin_gradient_flow
 
     flows = twin_gradient_flow(["plain56", "resnet56"], batch=64, seed=0)  # the gradient page's default
     p, r = flows["plain56"].first_last_ratio, flows["resnet56"].first_last_ratio
@@ -133,20 +139,15 @@ def gradient_line() -> str:
 
 @_once
 def degradation_line() -> str | None:
+    from resnet_viz.lessons.degradation import describe_depth_gaps
     from resnet_viz.runs.twins import common_epoch_errors, run_sets
 
     for rs in run_sets():
         if not rs.shipped or not {20, 56} <= set(rs.depths):
             continue
         epoch, at = common_epoch_errors({n: rs.runs[n] for n in ("plain20", "plain56", "resnet20", "resnet56")})
-        if not epoch:
-            continue
-        te = {n: 100 * at[n]["train_error"] for n in at}
-        d_plain, d_res = te["plain56"] - te["plain20"], te["resnet56"] - te["resnet20"]
-        word = lambda d: f"{abs(d):.1f} points {'more' if d > 0 else 'less'}"  # noqa: E731
-        return (f"After {epoch} epochs on CIFAR-10, Plain-56 ends with {word(d_plain)} training error than "
-                f"Plain-20 ({te['plain56']:.1f} vs {te['plain20']:.1f} %); ResNet-56 ends with {word(d_res)} than "
-                f"ResNet-20 ({te['resnet56']:.1f} vs {te['resnet20']:.1f} %).")
+        if epoch:
+            return describe_depth_gaps(at, 20, 56, epoch)
     return None
 
 
@@ -185,8 +186,9 @@ def explain_line() -> str | None:
 
 @_once
 def lesion_line() -> str | None:
-    from resnet_viz.probes.lesion import LesionResult, lesion_stats
-    from resnet_viz.runs.why import stored, twin_pairs
+    from resnet_viz.lessons.lesion import lesion_stats
+    from resnet_viz.probes.lesion import LesionResult
+    from resnet_viz.runs.twins import stored, twin_pairs
 
     for pair in twin_pairs():
         if not pair.shipped:
@@ -199,3 +201,19 @@ def lesion_line() -> str | None:
         return (f"Deleting one block of the trained ResNet-{pair.depth} raises its test error by a median "
                 f"{100 * r['median_rise']:.1f} points; for Plain-{pair.depth} by {100 * p['median_rise']:.1f}.")
     return None
+
+
+def params_takeaway(p_res: int, p_plain: int) -> str:
+    """The Home page's first takeaway: ResNet-56 and Plain-56 have the same parameters (option A adds none)."""
+    return (f"ResNet-56 has {p_res:,} parameters and its plain twin Plain-56 has {p_plain:,}: "
+            f"{'exactly the same' if p_res == p_plain else 'not the same'}. With the paper's option A shortcut "
+            "the skip connection adds no parameters at all, so any difference you see between the twins "
+            "comes from the `+ x` alone.")
+
+
+def missing_weights_line(missing: int, total: int, online: bool, hub: str) -> str:
+    """How many of the pretrained weight files are not on this machine, and where they come from."""
+    where = "downloaded automatically the first time a page needs them" if online else (
+        f"missing: this machine is offline. Copy the files into `{hub}` (or a folder listed in "
+        "`RESNET_VIZ_WEIGHTS_DIRS`); pages fall back to what is available")
+    return f"{missing} of {total} weight files are {where}."

@@ -109,12 +109,8 @@ class BasicBlock(nn.Module):
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         """The residual branch F(x), before the addition and the final ReLU."""
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        return out
+        out = self.relu(self.bn1(self.conv1(x)))  # (B, planes, H/s, W/s)
+        return self.bn2(self.conv2(out))
 
     def shortcut(self, x: torch.Tensor) -> torch.Tensor:
         """The identity path (or its option A/B/C version)."""

@@ -38,13 +38,8 @@ class PlainBasicBlock(BasicBlock):
         self.downsample = None  # a plain net has no shortcut, so no projection either
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.relu(out)
-        return out
+        out = self.relu(self.bn1(self.conv1(x)))  # (B, C, H/s, W/s)
+        return self.relu(self.bn2(self.conv2(out)))  # no "+ identity": that is the whole difference
 
 
 class PlainBottleneck(Bottleneck):
@@ -57,16 +52,9 @@ class PlainBottleneck(Bottleneck):
         self.downsample = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.relu(out)
-        out = self.conv3(out)
-        out = self.bn3(out)
-        out = self.relu(out)
-        return out
+        out = self.relu(self.bn1(self.conv1(x)))  # 1x1: (B, width, H, W)
+        out = self.relu(self.bn2(self.conv2(out)))  # 3x3, stride s: (B, width, H/s, W/s)
+        return self.relu(self.bn3(self.conv3(out)))  # 1x1: (B, 4 width, H/s, W/s), no "+ identity"
 
 
 def imagenet_resnet(depth: int, *, skip: bool = True, num_classes: int = 1000, **kwargs: Any) -> ResNet:

@@ -53,29 +53,31 @@ class ModelInfo:
         return None  # ImageNet class names come from the weights' metadata
 
 
-def _registry() -> dict[str, ModelInfo]:
+def _twins(depths, family: str, **fields: Callable[[int, bool], Any]) -> dict[str, ModelInfo]:
+    """``resnet<d>`` and ``plain<d>`` for every depth; each of ``fields`` maps (depth, skip) to its value."""
     reg: dict[str, ModelInfo] = {}
-    for d in CIFAR_DEPTHS:
+    for d in depths:
         for skip in (True, False):
             name = f"{'resnet' if skip else 'plain'}{d}"
-            reg[name] = ModelInfo(
-                name=name, family="cifar", depth=d, skip=skip, input_size=32, num_classes=10,
-                builder=functools.partial(cifar_resnet, d, skip=skip),
-                description=(f"ResNet-{d} for CIFAR-10 (He et al. 2015, option A shortcuts)" if skip
-                             else f"Plain-{d} for CIFAR-10: ResNet-{d} without shortcuts (He et al. 2015)"),
-                twin=f"{'plain' if skip else 'resnet'}{d}", options=("shortcut", "norm", "init"),
-            )
-    for d in RESNET_CONFIGS:
-        for skip in (True, False):
-            name = f"{'resnet' if skip else 'plain'}{d}"
-            reg[name] = ModelInfo(
-                name=name, family="imagenet", depth=d, skip=skip, input_size=224, num_classes=1000,
-                builder=functools.partial(imagenet_resnet, d, skip=skip),
-                description=(f"torchvision ResNet-{d} (option B{', V1.5' if d >= 50 else ''})" if skip
-                             else f"Plain-{d}: torchvision ResNet-{d} with the additions removed"),
-                twin=f"{'plain' if skip else 'resnet'}{d}", tv_name=f"resnet{d}" if skip else None,
-                options=("zero_init_residual",),
-            )
+            reg[name] = ModelInfo(name=name, family=family, depth=d, skip=skip,
+                                  twin=f"{'plain' if skip else 'resnet'}{d}",
+                                  **{k: make(d, skip) for k, make in fields.items()})
+    return reg
+
+
+def _registry() -> dict[str, ModelInfo]:
+    reg = _twins(
+        CIFAR_DEPTHS, "cifar", input_size=lambda d, s: 32, num_classes=lambda d, s: 10,
+        builder=lambda d, s: functools.partial(cifar_resnet, d, skip=s),
+        description=lambda d, s: (f"ResNet-{d} for CIFAR-10 (He et al. 2015, option A shortcuts)" if s
+                                  else f"Plain-{d} for CIFAR-10: ResNet-{d} without shortcuts (He et al. 2015)"),
+        options=lambda d, s: ("shortcut", "norm", "init"))
+    reg |= _twins(
+        RESNET_CONFIGS, "imagenet", input_size=lambda d, s: 224, num_classes=lambda d, s: 1000,
+        builder=lambda d, s: functools.partial(imagenet_resnet, d, skip=s),
+        description=lambda d, s: (f"torchvision ResNet-{d} (option B{', V1.5' if d >= 50 else ''})" if s
+                                  else f"Plain-{d}: torchvision ResNet-{d} with the additions removed"),
+        tv_name=lambda d, s: f"resnet{d}" if s else None, options=lambda d, s: ("zero_init_residual",))
     for name, (_, depth, skip, desc) in ZOO.items():
         reg[name] = ModelInfo(
             name=name, family="zoo", depth=depth, skip=skip, input_size=224, num_classes=1000,
@@ -111,14 +113,15 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
 
 
 @functools.cache
-def _meta_model(name: str) -> nn.Module:
+def meta_model(name: str) -> nn.Module:
+    """The model ``name`` built on the meta device (cached): its layers and shapes, without weights."""
     with torch.device("meta"):  # no memory, no init cost: shapes only
         return build_model(name)
 
 
 def count_params(name_or_model: str | nn.Module) -> int:
     """Number of parameters (built on the meta device when given a name: instant, even for ViT)."""
-    model = _meta_model(name_or_model) if isinstance(name_or_model, str) else name_or_model
+    model = meta_model(name_or_model) if isinstance(name_or_model, str) else name_or_model
     return sum(p.numel() for p in model.parameters())
 
 
@@ -138,7 +141,7 @@ def count_flops(name: str, input_size: int | None = None) -> int:
 
     info = get_info(name)
     size = input_size or info.input_size
-    model = _meta_model(name)
+    model = meta_model(name)
     x = torch.empty(1, 3, size, size, device="meta")
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():

@@ -1,16 +1,16 @@
 """What flows through a network: activations of chosen layers, and the anatomy of residual blocks.
 
 Hooks and shared models: a forward hook registered on a model that many sessions share would also
-fire during *other* threads' forward passes. Every hook here records only when it runs in the
-thread that registered it (``_ThreadHook``), returns ``None`` (the output is never replaced), and
-is removed in ``finally``; passes run under ``inference_mode``. So a shared cached model can serve
-captures, anatomy probes and plain predictions from many threads at once, and nothing is left
-behind. Only the requested layers are captured.
+fire during *other* threads' forward passes. Every hook here goes through ``hooks(own_thread=True)``
+(``resnet_viz.probes._model``): it records only when it runs in the thread that registered it,
+returns ``None`` (the output is never replaced), and is removed in ``finally``; passes run under
+``inference_mode``. So a shared cached model can serve captures, anatomy probes and plain
+predictions from many threads at once, and nothing is left behind. Only the requested layers are
+captured.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import torch
@@ -19,19 +19,17 @@ from torch import nn
 
 from resnet_viz.models.cifar import BasicBlock as CifarBlock
 from resnet_viz.models.cifar import PadShortcut
+from resnet_viz.probes._model import has_skip, hooks, residual_blocks
 
 
-class _ThreadHook:
-    """Forward (or pre-forward) hook that stores into ``store[key]`` only for its own thread."""
+def _keep(store: dict, key: str, pre: bool = False):
+    """A hook that stores a copy of the module's output (its input with ``pre``) in ``store[key]``."""
 
-    def __init__(self, store: dict, key: str, pre: bool = False) -> None:
-        self.store, self.key, self.pre = store, key, pre
-        self.owner = threading.get_ident()
+    def hook(_module, inputs, output=None) -> None:
+        # a copy: torchvision blocks change their BN output in place afterwards (out += identity; ReLU)
+        store[key] = (inputs[0] if pre else output).detach().clone()
 
-    def __call__(self, _module, inputs, output=None) -> None:
-        if threading.get_ident() == self.owner:
-            # a copy: torchvision blocks change their BN output in place afterwards (out += identity; ReLU)
-            self.store[self.key] = (inputs[0] if self.pre else output).detach().clone()
+    return hook
 
 
 @torch.inference_mode()
@@ -42,27 +40,15 @@ def capture(model: nn.Module, x: torch.Tensor, layers: list[str]) -> tuple[dict[
     if missing:
         raise KeyError(f"no layer named {missing[0]!r} in this model")
     store: dict[str, torch.Tensor] = {}
-    handles = [modules[n].register_forward_hook(_ThreadHook(store, n)) for n in layers]
-    try:
+    with hooks(own_thread=True) as hk:
+        for n in layers:
+            hk.forward(modules[n], _keep(store, n))
         logits = model(x)
-    finally:
-        for h in handles:
-            h.remove()
     return store, logits
-
-
-def residual_blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Residual (or plain-twin) blocks in forward order: CIFAR and torchvision basic/bottleneck blocks."""
-    return [(n, m) for n, m in model.named_modules()
-            if isinstance(m, CifarBlock) or (hasattr(m, "conv2") and hasattr(m, "bn2") and hasattr(m, "downsample"))]
 
 
 def _last_norm(block: nn.Module) -> nn.Module:
     return getattr(block, "bn3", None) or block.bn2
-
-
-def _has_skip(block: nn.Module) -> bool:
-    return getattr(block, "skip", True)
 
 
 @dataclass
@@ -98,18 +84,14 @@ def block_anatomy(model: nn.Module, x: torch.Tensor, *, keep: bool = False) -> t
     """
     blocks = residual_blocks(model)
     store: dict[str, torch.Tensor] = {}
-    handles = []
-    try:
+    with hooks(own_thread=True) as hk:
         for n, b in blocks:
-            handles.append(b.register_forward_pre_hook(_ThreadHook(store, n + ":x", pre=True)))
-            handles.append(_last_norm(b).register_forward_hook(_ThreadHook(store, n + ":f")))
-            handles.append(b.register_forward_hook(_ThreadHook(store, n + ":h")))
+            hk.forward(b, _keep(store, n + ":x", pre=True), pre=True)
+            hk.forward(_last_norm(b), _keep(store, n + ":f"))
+            hk.forward(b, _keep(store, n + ":h"))
             if b.downsample is not None:
-                handles.append(b.downsample.register_forward_hook(_ThreadHook(store, n + ":s")))
+                hk.forward(b.downsample, _keep(store, n + ":s"))
         model(x)
-    finally:
-        for h in handles:
-            h.remove()
     out, tensors = [], {}
     for i, (n, b) in enumerate(blocks):
         xin, f, h = store[n + ":x"], store[n + ":f"], store[n + ":h"]
@@ -125,7 +107,7 @@ def block_anatomy(model: nn.Module, x: torch.Tensor, *, keep: bool = False) -> t
         ratio = float((f_norm / _per_image_norm(s).clamp_min(1e-12)).mean()) if s is not None else float("nan")
         cos = float(F.cosine_similarity(s.flatten(1), h.flatten(1), dim=1, eps=1e-12).mean()) if s is not None \
             else None
-        out.append(BlockAnatomy(name=n, index=i, skip=_has_skip(b), downsampling=xin.shape[-1] != h.shape[-1],
+        out.append(BlockAnatomy(name=n, index=i, skip=has_skip(b), downsampling=xin.shape[-1] != h.shape[-1],
                                 residual_ratio=ratio, cosine=cos, x_norm=float(_per_image_norm(xin).mean()),
                                 f_norm=float(f_norm.mean()), h_norm=float(_per_image_norm(h).mean())))
         if keep:

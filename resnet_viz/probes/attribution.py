@@ -1,6 +1,6 @@
 """Attributions (which pixels a prediction depends on) through captum, behind one call.
 
-``explain(lm, x, method)`` works on a *private copy* of the model made for the call: captum
+``explain(lm, x, method)`` works on a *private copy* of the model made for the call (``captum_copy``): captum
 registers hooks (Grad-CAM on the target layer, Guided Backprop on every ReLU), and hooks on a
 model shared by every session would fire during other sessions' forward passes. For Guided
 Grad-CAM the copy's ReLUs are made non-inplace (torchvision blocks use ``inplace=True``, which
@@ -26,7 +26,6 @@ zeros, never NaN).
 from __future__ import annotations
 
 import contextlib
-import copy
 import threading
 import weakref
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import torch
 from torch import nn
 
 from resnet_viz.models.weights import LoadedModel
+from resnet_viz.probes._model import has_hooks, private_copy, residual_blocks
 
 METHODS = ("gradcam", "guided-gradcam", "ig", "saliency", "occlusion")
 METHOD_NAMES = {"gradcam": "Grad-CAM", "guided-gradcam": "Guided Grad-CAM", "ig": "Integrated Gradients",
@@ -50,27 +50,15 @@ class Attribution:
     map: np.ndarray  # (H, W) float32 at input resolution, before any normalisation or colour mapping
 
 
-def private_copy(model: nn.Module, build=None) -> nn.Module:
-    """A copy in eval mode with every ReLU made non-inplace (safe for captum's hooks).
+def captum_copy(model: nn.Module, build=None) -> nn.Module:
+    """A ``private_copy`` in eval mode with every ReLU made non-inplace (safe for captum's hooks).
 
-    With ``build`` (a function returning a fresh model of the same architecture) the copy is
-    built anew and given ``model``'s weights: unlike ``copy.deepcopy`` this never copies hooks
-    another thread has on the shared model at that moment, nor trips over them changing.
+    ``build``: a function returning a fresh model of the same architecture (see ``private_copy``).
     """
-    if build is not None:
-        net = build()
-        net.load_state_dict(model.state_dict())
-        net = net.to(next(model.parameters()).device)
-    else:
-        net = copy.deepcopy(model)
-        for m in net.modules():
-            for hooks in (m._forward_hooks, m._forward_pre_hooks, m._backward_hooks, m._backward_pre_hooks):
-                hooks.clear()
-    net.eval()
+    net = private_copy(model, build=build)
     for m in net.modules():
         if isinstance(m, nn.ReLU):
-            m._was_inplace = m.inplace  # restored for every method but Guided Grad-CAM (see explain)
-            m.inplace = False
+            m.inplace = False  # explain restores the shared model's flags for every method but Guided Grad-CAM
     return net
 
 
@@ -87,19 +75,17 @@ def borrowed_copy(model: nn.Module, build=None):
         idle = _pool.setdefault(model, [])
         net = idle.pop() if idle else None
     if net is None:
-        net = private_copy(model, build)
+        net = captum_copy(model, build)
     try:
         yield net
     finally:
-        if not any(m._forward_hooks or m._backward_hooks or m._forward_pre_hooks for m in net.modules()):
+        if not has_hooks(net):
             with _pool_lock:
                 _pool.setdefault(model, []).append(net)
 
 
 def default_layer(model: nn.Module) -> str:
     """The last residual block (the usual Grad-CAM layer: last conv features before pooling)."""
-    from resnet_viz.probes.activations import residual_blocks
-
     blocks = residual_blocks(model)
     if blocks:
         return blocks[-1][0]
@@ -143,9 +129,9 @@ def explain(lm: LoadedModel, x: torch.Tensor, method: str = "gradcam", *, target
         # Guided Backprop's ReLU hooks need non-inplace ReLUs; every other method runs faster with
         # the model's own in-place ones (the copy is this call's alone, so switching is safe)
         inplace = method != "guided-gradcam"
-        for m in net.modules():
+        for m, own in zip(net.modules(), lm.model.modules()):  # the same architecture, module for module
             if isinstance(m, nn.ReLU):
-                m.inplace = inplace and getattr(m, "_was_inplace", False)
+                m.inplace = inplace and getattr(own, "inplace", False)
         return _explain(lm, net, x, method, target, layer)
 
 

@@ -3,19 +3,20 @@
 ``gradient_flow`` runs one forward/backward pass of a cross-entropy loss and returns tidy
 per-layer records. Design choices:
 
-* It works on a private ``copy.deepcopy`` of the model (milliseconds for a CIFAR net), so a
-  shared cached model never sees a hook, a ``.grad``, a train-mode BatchNorm update or a
-  ``requires_grad_`` change, and many threads can probe one model at once.
+* It works on a ``private_copy`` of the model (milliseconds for a CIFAR net), so a shared cached
+  model never sees a hook, a ``.grad``, a train-mode BatchNorm update or a ``requires_grad_``
+  change, and many threads can probe one model at once.
 * Gradients come from ``torch.autograd.grad`` (never ``.backward()``): nothing is accumulated.
 * BatchNorm runs in train mode by default (batch statistics, as during training), which is the
   setting of the paper and of the numbers in DESIGN.md section 3.
 * ``first_last_ratio`` = ||dL/dW|| of the first conv layer / that of the last conv layer.
   > 1: the gradient grows towards the input (explodes); < 1: it shrinks (vanishes).
+
+The sentences that read these numbers to students are in ``resnet_viz.lessons.gradients``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from resnet_viz.probes._model import build_at_init, hooks, is_residual_block, private_copy
 
 
 @dataclass
@@ -60,10 +63,6 @@ class GradientFlow:
         return {"model": self.model, "loss": self.loss, "logit_std": self.logit_std,
                 "first_last_ratio": self.first_last_ratio, "finite": self.finite, "settings": self.settings,
                 "layers": [asdict(r) for r in self.layers], "blocks": [asdict(b) for b in self.blocks]}
-
-
-def _is_block(m: nn.Module) -> bool:
-    return hasattr(m, "conv2") and (hasattr(m, "skip") or hasattr(m, "downsample"))
 
 
 def _keep_first(store: dict, name: str):
@@ -106,30 +105,26 @@ def gradient_flow(
     norms in forward order and the gradient norm at every residual block's output.
     ``private=True`` skips the copy for a model nobody else holds (a freshly built one).
     """
-    net = model if private else copy.deepcopy(model)
+    net = model if private else private_copy(model)
     net.train(bn_mode == "train")
     for p in net.parameters():
         p.requires_grad_(True)
     layers = [(n, m) for n, m in net.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     blocks = [("stem", net.relu)] if hasattr(net, "relu") and hasattr(net, "layer1") else []
-    blocks += [(n, m) for n, m in net.named_modules() if _is_block(m)]
+    blocks += [(n, m) for n, m in net.named_modules() if is_residual_block(m)]
     acts: dict[str, torch.Tensor] = {}  # layer name -> RMS of its output (a 0-d tensor)
     outs: dict[str, torch.Tensor] = {}
-    handles = []
-    try:
+    with hooks() as hk:  # on the private copy: every thread's passes are ours
         for n, m in layers:
-            handles.append(m.register_forward_hook(_keep_rms(acts, n)))
+            hk.forward(m, _keep_rms(acts, n))
         for n, m in blocks:
-            handles.append(m.register_forward_hook(_keep_first(outs, n)))
+            hk.forward(m, _keep_first(outs, n))
         with torch.enable_grad():
             logits = net(x)
             loss = F.cross_entropy(logits.float(), y)
             weights = [m.weight for _, m in layers]
             block_outs = [outs[n] for n, _ in blocks]
             grads = torch.autograd.grad(loss, weights + block_outs, allow_unused=True)
-    finally:
-        for h in handles:
-            h.remove()
     wgrads, bgrads = grads[: len(weights)], grads[len(weights):]
     records = []
     for i, ((n, m), g) in enumerate(zip(layers, wgrads)):
@@ -190,7 +185,8 @@ def make_batch(
              batch; labels are random (at initialisation any label is as good as another)
     All image sources are resized, centre-cropped and normalised with the ImageNet mean/std.
     """
-    from resnet_viz.data.datasets import ShapesDataset, get_dataset
+    from resnet_viz.data.datasets import get_dataset
+    from resnet_viz.data.shapes import ShapesDataset
     from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD
     from resnet_viz.models.weights import ModelMeta, make_transform
 
@@ -215,15 +211,6 @@ def make_batch(
         xs, ys = zip(*(ds[i] for i in idx))
         return torch.stack(xs), torch.tensor(ys) % num_classes
     raise ValueError(f"unknown batch source {source!r}: use one of {', '.join(BATCH_SOURCES)}")
-
-
-def build_at_init(name: str, *, seed: int = 0, **options) -> nn.Module:
-    """A freshly initialised registered model, deterministic for a seed."""
-    from resnet_viz.models.registry import build_model
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build_model(name, **options)
 
 
 def twin_gradient_flow(
@@ -303,7 +290,7 @@ def gradient_trajectory(
     Paper recipe for the optimiser (momentum 0.9, weight decay 1e-4, lr 0.1), on a fresh model of
     its own. Returns ``{"layers": [names], "norms": [[step x layer]], "loss": [per step]}``.
     """
-    from resnet_viz.data.datasets import shapes_arrays
+    from resnet_viz.data.shapes import shapes_arrays
     from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, get_info
 
     info = get_info(name)
@@ -349,12 +336,12 @@ def shared_depth_sweep(depths: tuple[int, ...], *, seeds: int, batch: int, sourc
     key = (tuple(depths), seeds, batch, source, norm, init)
     with _sweep_lock:  # one computation per key, even when a whole class asks at once
         if key not in _sweeps:
-            _sweeps[key] = _shipped_sweep(key) or depth_sweep(list(depths), seeds=seeds, batch=batch, source=source,
+            _sweeps[key] = shipped_sweep(key) or depth_sweep(list(depths), seeds=seeds, batch=batch, source=source,
                                                               norm=norm, init=init)
         return [dict(r) for r in _sweeps[key]]
 
 
-def _shipped_sweep(key: tuple) -> list[dict] | None:
+def shipped_sweep(key: tuple) -> list[dict] | None:
     """The default sweep as shipped in ``assets/why/gradflow-sweep.json`` (``python -m resnet_viz gradflow
     --sweep 20,32,44,56,110 --out ...``), used when it was made with this torch version and these settings."""
     import json
@@ -370,87 +357,3 @@ def _shipped_sweep(key: tuple) -> list[dict] | None:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
-
-
-# ----------------------------------------------------------------------------- words from numbers
-
-def fmt_ratio(r: float) -> str:
-    if not math.isfinite(r):
-        return "a non-finite multiple of"
-    if r >= 100:
-        return f"{r:,.0f}x"
-    if r >= 10:
-        return f"{r:.0f}x"
-    if r >= 0.1:
-        return f"{r:.2f}x"
-    return f"{r:.2g}x"
-
-
-def trend(r: float) -> str:
-    """How a first/last ratio reads (thresholds at 1/100, 1/3, 3 and 100)."""
-    if not math.isfinite(r):
-        return "non-finite"
-    if r >= 100:
-        return "explodes towards the input"
-    if r >= 3:
-        return "grows moderately towards the input"
-    if r > 1 / 3:
-        return "nearly flat"
-    if r > 1 / 100:
-        return "shrinks towards the input"
-    return "vanishes towards the input"
-
-
-def fmt_factor(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
-
-def spread(gf: GradientFlow) -> float:
-    """Largest / smallest conv weight-gradient norm across the network."""
-    vals = [r.grad_norm for r in gf.layers if r.kind == "conv" and r.grad_norm > 0]
-    return max(vals) / min(vals) if vals else float("nan")
-
-
-def describe_twins(plain: GradientFlow, res: GradientFlow) -> str:
-    """The takeaway sentence, computed from the two measurements (never a canned claim)."""
-    from resnet_viz.models.names import display_name
-
-    p, r = display_name(plain.model), display_name(res.model)
-    text = (f"The first conv layer of {p} receives {fmt_ratio(plain.first_last_ratio)} the weight gradient of its "
-            f"last conv layer: the gradient {trend(plain.first_last_ratio)}. In {r} the ratio is "
-            f"{fmt_ratio(res.first_last_ratio)} ({trend(res.first_last_ratio)}). Across all conv layers the "
-            f"gradient norm spans a factor {fmt_factor(spread(plain))} in {p} and {fmt_factor(spread(res))} in {r}.")
-    for gf, label in ((plain, p), (res, r)):
-        if not gf.finite:
-            text += f" {label} produced non-finite values (overflow): its numbers cannot be trusted."
-        elif gf.loss > 50:
-            text += (f" But {label}'s forward pass blows up: its logits have a standard deviation of "
-                     f"{gf.logit_std:,.3g} and the loss is {gf.loss:,.3g} (a well-scaled net starts near ln(classes), "
-                     f"e.g. 2.3 for 10 classes), so its gradients are dominated by that blow-up.")
-    return text
-
-
-def sweep_table(rows: list[dict]) -> list[dict]:
-    """One row per depth: the plain and ResNet ratios side by side with their min-max range."""
-    out = []
-    for d in sorted({r["depth"] for r in rows}):
-        row: dict = {"depth": d}
-        for r in rows:
-            if r["depth"] == d:
-                kind = "ResNet" if r["skip"] else "plain"
-                row[f"{kind} ratio"] = r["ratio"]
-                row[f"{kind} min-max"] = f"{r['min']:.3g} - {r['max']:.3g}"
-        out.append(row)
-    return out
-
-
-def describe_sweep(rows: list[dict]) -> str:
-    """The depth-sweep takeaway, read off the computed rows."""
-    depths = sorted({r["depth"] for r in rows})
-    lo, hi = depths[0], depths[-1]
-    get = {(r["skip"], r["depth"]): r["ratio"] for r in rows}
-    seeds = rows[0]["seeds"]
-    return (f"From {lo} to {hi} layers the plain net's first/last ratio goes from {fmt_ratio(get[False, lo])} to "
-            f"{fmt_ratio(get[False, hi])} (at {hi} layers the gradient {trend(get[False, hi])}); the ResNet's from "
-            f"{fmt_ratio(get[True, lo])} to {fmt_ratio(get[True, hi])} ({trend(get[True, hi])}). Each point is the "
-            f"geometric mean over {seeds} random initialisations; the bars show the smallest and largest.")

@@ -7,18 +7,13 @@ so a shared cached model can serve many threads at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 
 import numpy as np
 import torch
 from PIL import Image
 
 from resnet_viz.models.weights import LoadedModel
-
-
-def _autocast(device: torch.device):
-    # bf16 autocast on CUDA (tensor cores); fp32 everywhere else for exact, reproducible numbers
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+from resnet_viz.probes._model import autocast_for
 
 
 def label_of(lm: LoadedModel, index: int) -> str:
@@ -30,7 +25,7 @@ def label_of(lm: LoadedModel, index: int) -> str:
 def predict_probs(lm: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     """Softmax probabilities (B, num_classes) for a preprocessed batch (B, 3, S, S)."""
     device = lm.device
-    with _autocast(device):
+    with autocast_for(device):
         logits = lm.model(batch.to(device))
     return torch.softmax(logits.float(), dim=1).cpu()
 
@@ -67,7 +62,7 @@ def evaluate(
     model = lm.model  # shared: used as it is, never converted or moved here
     for x, y in batches:
         x = x.to(device, non_blocking=True)
-        with _autocast(device):
+        with autocast_for(device):
             pred = model(x).argmax(1).cpu().numpy()
         np.add.at(confusion, (y.numpy(), pred), 1)
     n = int(confusion.sum())

@@ -17,7 +17,7 @@ Parameters with one dimension or none (BatchNorm weight/bias, biases) get direct
 Design choices:
 
 * ``loss_landscape`` never touches the model it is given (it may be a cached model shared with other
-  sessions' threads): it works on a private ``copy.deepcopy`` in eval mode (BatchNorm uses its running
+  sessions' threads): it works on a ``private_copy`` in eval mode (BatchNorm uses its running
   statistics, as in the paper's code), with any hooks copied along removed, and writes
   ``theta0 + a * d1 + b * d2`` into the copy's parameters in place for each grid point (no new model
   per point, no autograd: everything runs under ``torch.inference_mode``).
@@ -29,7 +29,7 @@ Design choices:
   images (``loss_fn`` must return a batch mean; chunks are weighted by their size).
 * Speed: a 21 x 21 grid is 441 forward passes over the images, so the pass is made cheap. Each
   eval-mode BatchNorm that directly follows a conv is folded into it (BatchNorm was 17 % of a
-  ResNet-20 forward pass on the CPU; see ``_fold_batchnorm``), and inputs and conv weights are in
+  ResNet-20 forward pass on the CPU; see ``resnet_viz.probes.folding``), and inputs and conv weights are in
   channels_last memory format (faster with oneDNN on the CPU and with cuDNN). Together about 1.5x
   the grid points per second of a plain eval-mode pass on a CPU (``benchmarks/landscape.py``).
   bf16 autocast on CUDA, fp32 elsewhere.
@@ -37,25 +37,27 @@ Design choices:
   centre and on the rim, the share of interior points where the slice is not locally convex (its
   discrete 2 x 2 Hessian has a negative eigenvalue), the number of local minima, and the share of
   grid points from which "rolling downhill" to the lowest neighbour ends in the global minimum.
+  The sentences that read them to students are in ``resnet_viz.lessons.landscape``.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from resnet_viz.probes._model import autocast_for, model_device, private_copy
+from resnet_viz.probes.folding import fold_batchnorm
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Progress = Callable[[int, int], Any]
@@ -186,97 +188,6 @@ class LandscapeResult:
 
 # ----------------------------------------------------------------------------- computation
 
-def _private_copy(model: nn.Module, device: torch.device) -> nn.Module:
-    """An eval-mode copy that shares nothing with ``model``: no hooks, no grads, no requires_grad."""
-    with torch.no_grad():
-        net = copy.deepcopy(model)
-        for m in net.modules():  # hooks copied from a shared model could write into another session's state
-            for attr in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
-                         "_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs",
-                         "_forward_hooks_always_called", "_state_dict_hooks", "_load_state_dict_pre_hooks"):
-                hooks = getattr(m, attr, None)
-                if isinstance(hooks, dict):
-                    hooks.clear()
-        net.eval().requires_grad_(False)
-        for p in net.parameters():
-            p.grad = None
-        net.to(device)
-    return net
-
-
-def _fold_batchnorm(net: nn.Module, sample: torch.Tensor) -> dict[str, torch.Tensor] | None:
-    """Fold every eval-mode BatchNorm that directly follows a conv into that conv, in place on a
-    private ``net``; returns ``{conv weight name: s (C_out,)}`` (empty when nothing was folded).
-
-    With running statistics, ``bn(conv(x, W))`` is ``conv(x, W * s) + c`` per output channel, with
-    ``s = gamma / sqrt(var + eps)``; BatchNorm parameters never move in the landscape, so ``s`` and
-    ``c`` are constants and the folded weight at a grid point is ``(theta0 + a d1 + b d2) * s``.
-    The pairs come from one forward pass on ``sample`` with hooks on this private copy (a BatchNorm
-    whose input *is* a conv's output; each called once), then the BatchNorm becomes ``nn.Identity``
-    and the folded model must reproduce the unfolded output on ``sample``: if it does not (a conv
-    output that is also used elsewhere), the caller gets ``None`` and evaluates unfolded. (A
-    ``torch.fx`` trace would find the pairs too, but it patches ``nn.Module.__call__`` for every
-    thread while it runs, which a server shared by many sessions cannot allow.)
-    """
-    convs = {m: n for n, m in net.named_modules() if type(m) is nn.Conv2d}
-    bns = {m: n for n, m in net.named_modules()
-           if isinstance(m, nn.BatchNorm2d) and m.running_mean is not None and m.running_var is not None}
-    if not convs or not bns:
-        return {}
-    outputs: dict[int, tuple[str, torch.Tensor]] = {}  # id(conv output) -> (conv name, the output, kept alive)
-    pairs: dict[str, str] = {}  # bn name -> conv name
-    calls: dict[str, int] = {}
-
-    def conv_hook(m: nn.Module, _inputs, out: torch.Tensor) -> None:
-        calls[convs[m]] = calls.get(convs[m], 0) + 1
-        outputs[id(out)] = (convs[m], out)
-
-    def bn_hook(m: nn.Module, inputs) -> None:
-        calls[bns[m]] = calls.get(bns[m], 0) + 1
-        hit = outputs.get(id(inputs[0]))
-        if hit is not None and hit[1] is inputs[0]:
-            pairs[bns[m]] = hit[0]
-
-    handles = [m.register_forward_hook(conv_hook) for m in convs]
-    handles += [m.register_forward_pre_hook(bn_hook) for m in bns]
-    try:
-        with torch.inference_mode():
-            ref = net(sample).float()
-    finally:
-        for h in handles:
-            h.remove()
-    outputs.clear()
-    paired = list(pairs.values())
-    pairs = {bn: conv for bn, conv in pairs.items() if calls[bn] == calls[conv] == 1 and paired.count(conv) == 1}
-    if not pairs:
-        return {}
-    scales: dict[str, torch.Tensor] = {}
-    with torch.no_grad():
-        for bn_name, conv_name in pairs.items():
-            bn, conv = net.get_submodule(bn_name), net.get_submodule(conv_name)
-            s = torch.rsqrt(bn.running_var.float() + bn.eps)  # (C_out,)
-            shift = -bn.running_mean.float() * s
-            if bn.affine:
-                s = s * bn.weight.float()
-                shift = shift * bn.weight.float() + bn.bias.float()
-            if conv.bias is not None:
-                shift = shift + conv.bias.float() * s
-            conv.weight.mul_(s.to(conv.weight.dtype).view(-1, *([1] * (conv.weight.dim() - 1))))
-            conv.bias = nn.Parameter(shift.to(conv.weight.dtype), requires_grad=False)
-            parent, _, leaf = bn_name.rpartition(".")
-            setattr(net.get_submodule(parent), leaf, nn.Identity())
-            scales[f"{conv_name}.weight"] = s
-        with torch.inference_mode():
-            out = net(sample).float()
-    tol = 1e-3 * (1.0 + float(ref.abs().max()))
-    return scales if out.shape == ref.shape and float((out - ref).abs().max()) <= tol else None
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
 def _like(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """``t`` copied into a tensor with ``p``'s memory format (channels_last weights stay so)."""
     return torch.empty_like(p).copy_(t)
@@ -284,6 +195,96 @@ def _like(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def _is_class_labels(y: torch.Tensor) -> bool:
     return y.dim() == 1 and not y.is_floating_point() and not y.is_complex()
+
+
+class Moving(NamedTuple):
+    """The tensors that move on the grid: the copy's weights, their values at theta0 and their
+    directions (``vs`` empty for a 1-D slice). 1-D parameters are not here: they stay at theta0."""
+
+    params: list[torch.Tensor]
+    theta0s: list[torch.Tensor]
+    us: list[torch.Tensor]
+    vs: list[torch.Tensor]
+
+    def place(self, a: float, b: float) -> None:
+        """Write theta0 + a * d1 + b * d2 into the parameters (multi-tensor ops: 3 launches)."""
+        torch._foreach_copy_(self.params, self.theta0s)
+        torch._foreach_add_(self.params, self.us, alpha=a)
+        if self.vs:
+            torch._foreach_add_(self.params, self.vs, alpha=b)
+
+
+def _check_args(x: torch.Tensor, y: torch.Tensor, dims: int, span: float) -> None:
+    if dims not in (1, 2):
+        raise ValueError(f"dims must be 1 or 2, not {dims}")
+    if not span > 0:
+        raise ValueError(f"span must be > 0, not {span}")
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"need as many targets as inputs (and at least one): {len(x)} inputs, {len(y)} targets")
+
+
+def _prepare(model: nn.Module, sample: torch.Tensor, *, dims: int, seed: int, dev: torch.device, fold_bn: bool,
+             channels_last: bool) -> tuple[nn.Module, Moving, int]:
+    """The private copy to evaluate (folded where that is exact), its moving tensors, and the number
+    of folded BatchNorms. The directions are drawn in the model's own parameters, before any folding."""
+    net = private_copy(model, device=dev, requires_grad=False)
+    gen = torch.Generator().manual_seed(seed)
+    d1 = filter_normalized_direction(net, gen)
+    d2 = filter_normalized_direction(net, gen) if dims == 2 else None
+    scales: dict[str, torch.Tensor] | None = {}
+    if fold_bn:
+        scales = fold_batchnorm(net, sample.to(dev))
+        if scales is None:  # folding changed the output: start again from a fresh copy, unfolded
+            net, scales = private_copy(model, device=dev, requires_grad=False), {}
+    if channels_last:
+        net.to(memory_format=torch.channels_last)
+    moving = Moving([], [], [], [])
+    with torch.no_grad():
+        for pname, p in net.named_parameters():
+            if p.dim() > 1:
+                s = scales.get(pname)
+                s = 1.0 if s is None else s.to(p.dtype).view(-1, *([1] * (p.dim() - 1)))  # a folded conv: d * s
+                moving.params.append(p)
+                moving.theta0s.append(p.detach().clone())
+                moving.us.append(_like(p, d1[pname] * s))
+                if d2 is not None:
+                    moving.vs.append(_like(p, d2[pname] * s))
+    return net, moving, len(scales)
+
+
+@torch.inference_mode()
+def _evaluate_grid(net: nn.Module, moving: Moving, xs: list[torch.Tensor], ys: list[torch.Tensor], *,
+                   alphas: list[float], betas: list[float] | None, loss_fn: LossFn, labels: bool,
+                   progress: Progress | None) -> tuple[list[list[float]], list[list[float]]]:
+    """Loss and accuracy rows (one per beta; one row for a 1-D slice) over all the chunks ``xs, ys``."""
+    dev = xs[0].device
+    n = sum(len(c) for c in ys)
+    total = len(alphas) * (len(betas) if betas else 1)
+    loss_grid: list[list[float]] = []
+    acc_grid: list[list[float]] = []
+    done = 0
+    for b in betas if betas is not None else [0.0]:
+        loss_row, acc_row = [], []
+        for a in alphas:
+            moving.place(a, b)
+            loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+            correct = torch.zeros((), dtype=torch.int64, device=dev)
+            for xc, yc in zip(xs, ys):
+                with autocast_for(dev):
+                    out = net(xc)
+                if out.dtype in (torch.float16, torch.bfloat16):
+                    out = out.float()  # (B, classes): the loss in fp32 (fp64 models stay fp64)
+                loss_sum += loss_fn(out, yc).double() * len(yc)
+                if labels:
+                    correct += (out.argmax(1) == yc).sum()
+            loss_row.append(float(loss_sum) / n)
+            acc_row.append(int(correct) / n if labels else float("nan"))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        loss_grid.append(loss_row)
+        acc_grid.append(acc_row)
+    return loss_grid, acc_grid
 
 
 def loss_landscape(
@@ -313,88 +314,28 @@ def loss_landscape(
     ``fold_bn``: fold BatchNorm into the preceding conv (the same numbers up to rounding, faster).
     ``model`` is left exactly as it was (see the module docstring).
     """
-    if dims not in (1, 2):
-        raise ValueError(f"dims must be 1 or 2, not {dims}")
-    if not span > 0:
-        raise ValueError(f"span must be > 0, not {span}")
-    if len(x) == 0 or len(x) != len(y):
-        raise ValueError(f"need as many targets as inputs (and at least one): {len(x)} inputs, {len(y)} targets")
+    _check_args(x, y, dims, span)
     t_start = time.perf_counter()
-    dev = torch.device(device) if device is not None else _model_device(model)
+    dev = torch.device(device) if device is not None else model_device(model)
     alphas = grid(span, steps)
     betas = grid(span, steps) if dims == 2 else None
     loss_fn = loss_fn or F.cross_entropy
     cl = (x.dim() == 4) if channels_last is None else channels_last
     fmt = torch.channels_last if cl else torch.contiguous_format
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else nullcontext()
     labels = _is_class_labels(y)
-
-    net = _private_copy(model, dev)
-    gen = torch.Generator().manual_seed(seed)
-    d1 = filter_normalized_direction(net, gen)  # in the model's own parameters, before any folding
-    d2 = filter_normalized_direction(net, gen) if dims == 2 else None
-    scales: dict[str, torch.Tensor] | None = {}
-    if fold_bn:
-        scales = _fold_batchnorm(net, x[:4].to(dev))
-        if scales is None:  # folding changed the output: start again from a fresh copy, unfolded
-            net, scales = _private_copy(model, dev), {}
-    if cl:
-        net.to(memory_format=torch.channels_last)
-    # the tensors that move, their values at theta0 and their directions; 1-D parameters stay at theta0
-    params, theta0s, us, vs = [], [], [], []
-    with torch.no_grad():
-        for pname, p in net.named_parameters():
-            if p.dim() > 1:
-                s = scales.get(pname)
-                s = 1.0 if s is None else s.to(p.dtype).view(-1, *([1] * (p.dim() - 1)))  # a folded conv: d * s
-                params.append(p)
-                theta0s.append(p.detach().clone())
-                us.append(_like(p, d1[pname] * s))
-                if d2 is not None:
-                    vs.append(_like(p, d2[pname] * s))
-    del d1, d2
-
+    net, moving, folded = _prepare(model, x[:4], dims=dims, seed=seed, dev=dev, fold_bn=fold_bn, channels_last=cl)
     xs = [c.to(dev).contiguous(memory_format=fmt) if c.dim() == 4 else c.to(dev) for c in x.split(batch_size)]
     ys = [c.to(dev) for c in y.split(batch_size)]
-    n = len(x)
-    total = len(alphas) * (len(betas) if betas else 1)
-    loss_grid: list[list[float]] = []
-    acc_grid: list[list[float]] = []
-    done = 0
-    with torch.inference_mode():
-        for b in betas if betas is not None else [0.0]:
-            loss_row, acc_row = [], []
-            for a in alphas:
-                # theta0 + a * d1 + b * d2, written into the copy's parameters (multi-tensor ops: 3 launches)
-                torch._foreach_copy_(params, theta0s)
-                torch._foreach_add_(params, us, alpha=a)
-                if vs:
-                    torch._foreach_add_(params, vs, alpha=b)
-                loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
-                correct = torch.zeros((), dtype=torch.int64, device=dev)
-                for xc, yc in zip(xs, ys):
-                    with autocast:
-                        out = net(xc)
-                    if out.dtype in (torch.float16, torch.bfloat16):
-                        out = out.float()  # (B, classes): the loss in fp32 (fp64 models stay fp64)
-                    loss_sum += loss_fn(out, yc).double() * len(yc)
-                    if labels:
-                        correct += (out.argmax(1) == yc).sum()
-                loss_row.append(float(loss_sum) / n)
-                acc_row.append(int(correct) / n if labels else float("nan"))
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            loss_grid.append(loss_row)
-            acc_grid.append(acc_row)
-    del net, params, theta0s, us, vs
+    loss_grid, acc_grid = _evaluate_grid(net, moving, xs, ys, alphas=alphas, betas=betas, loss_fn=loss_fn,
+                                         labels=labels, progress=progress)
+    del net, moving
     loss_out = loss_grid if betas is not None else loss_grid[0]
     acc_out = (acc_grid if betas is not None else acc_grid[0]) if labels else None
     return LandscapeResult(
-        model=name, alphas=alphas, betas=betas, loss=loss_out, accuracy=acc_out, n_images=n, seed=seed,
+        model=name, alphas=alphas, betas=betas, loss=loss_out, accuracy=acc_out, n_images=len(x), seed=seed,
         span=float(span), steps=steps, seconds=time.perf_counter() - t_start, device=str(dev),
         settings={"loss": getattr(loss_fn, "__name__", type(loss_fn).__name__), "batch_size": batch_size,
-                  "channels_last": cl, "folded_batchnorm": len(scales),
+                  "channels_last": cl, "folded_batchnorm": folded,
                   "directions": "filter-normalised, biasbn ignored"},
     )
 
@@ -536,49 +477,3 @@ def landscape_stats(result: LandscapeResult) -> dict:
         "basin_fraction": _basin_fraction(zf, neighbours),
         "finite": bool(finite.all()),
     }
-
-
-def _smoother(a: dict, b: dict) -> int:
-    """How many of the three smoothness criteria say surface ``a`` is smoother than ``b``: a larger
-    basin of the global minimum, fewer local minima, fewer non-convex points. Differences in the
-    fractions below 5 points of percentage count as ties (grid noise)."""
-    return ((a["basin_fraction"] > b["basin_fraction"] + 0.05) + (a["local_minima"] < b["local_minima"])
-            + (a["nonconvex_fraction"] < b["nonconvex_fraction"] - 0.05))
-
-
-def describe_landscape(plain: LandscapeResult, res: LandscapeResult) -> str:
-    """Two sentences for students about a plain net's slice and its ResNet twin's, every claim read
-    off ``landscape_stats`` (the verdict follows the numbers, whichever way they come out)."""
-    from resnet_viz.models.names import display_name
-
-    p, r = display_name(plain.model), display_name(res.model)
-    sp, sr = landscape_stats(plain), landscape_stats(res)
-    where = "the edge of the square" if res.dims == 2 else "both ends of the line"
-    span = f"{res.span:g}" if plain.span == res.span else f"{plain.span:g} ({p}) and {res.span:g} ({r})"
-
-    def rim(s: dict) -> str:
-        ratio = s["rim_ratio"]
-        if not math.isfinite(ratio):
-            return f"{s['rim_loss']:.3g}"
-        return f"{s['rim_loss']:.3g} ({ratio:.2g}x the centre)"
-
-    rises = sp["rim_ratio"] > 1 and sr["rim_ratio"] > 1
-    first = (f"At the model's own weights (the centre) the loss is {sp['centre_loss']:.3g} for {p} and "
-             f"{sr['centre_loss']:.3g} for {r}; a step of {span} along filter-normalised random directions ({where}) "
-             f"{'raises it' if rises else 'changes it'} on average to {rim(sp)} and {rim(sr)}.")
-
-    better_r, better_p = _smoother(sr, sp), _smoother(sp, sr)
-    if better_r > better_p:
-        verdict = f"so {r}'s surface is the smoother, more bowl-like one"
-    elif better_p > better_r:
-        verdict = f"so on this grid {p}'s surface is the smoother one"
-    else:
-        verdict = "so on this grid the two surfaces are about equally smooth"
-    second = (f"Rolling downhill from grid point to grid point ends at the lowest point from "
-              f"{sp['basin_fraction']:.0%} of the grid for {p} and {sr['basin_fraction']:.0%} for {r} (local minima: "
-              f"{sp['local_minima']} and {sr['local_minima']}; interior points where the surface is not locally "
-              f"convex: {sp['nonconvex_fraction']:.0%} and {sr['nonconvex_fraction']:.0%}), {verdict}.")
-    bad = [lab for lab, s in ((p, sp), (r, sr)) if not s["finite"]]
-    if bad:
-        second += f" Some points of {' and '.join(bad)} overflowed (non-finite loss)."
-    return f"{first} {second}"

@@ -17,7 +17,7 @@ mode change), so a shared cached model can be used.
 
 Also here: delete ``k`` random removable blocks at once (error vs ``k``), and reorder blocks by
 swapping random pairs of same-shape blocks inside a stage (error vs number of swaps), both from the
-same paper.
+same paper. The sentences that read the errors to students are in ``resnet_viz.lessons.lesion``.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_viz.probes.activations import residual_blocks
+from resnet_viz.probes._model import autocast_for, has_skip, model_device, residual_blocks
 
 Progress = Callable[[int, int], None]
 
@@ -86,10 +85,6 @@ def is_downsampling(block: nn.Module) -> bool:
             or convs[0].in_channels != convs[-1].out_channels)
 
 
-def has_skip(block: nn.Module) -> bool:
-    return bool(getattr(block, "skip", True))
-
-
 def removable(block: nn.Module) -> bool:
     """A ResNet block always (its shortcut stays); a plain block only where the shape is unchanged."""
     return has_skip(block) or not is_downsampling(block)
@@ -127,10 +122,6 @@ def block_table(model: nn.Module) -> list[dict]:
             for i, (n, b) in enumerate(_blocks(model))]
 
 
-def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-
-
 # ----------------------------------------------------------------------------- forward passes
 
 @torch.inference_mode()
@@ -154,10 +145,6 @@ def _wrong(logits: torch.Tensor, y: torch.Tensor) -> int:
     return int((logits.argmax(1) != y).sum())
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.inference_mode()
 def single_block_lesions(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 250,
                          progress: Progress | None = None) -> tuple[float, list[BlockLesion]]:
@@ -168,10 +155,10 @@ def single_block_lesions(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
     n = len(blocks)
     wrong = [0] * n
     intact = 0
-    dev = _device(model)
+    dev = model_device(model)
     total = -(-len(x) // batch_size)
     for c, (xb, yb) in enumerate(_chunks(x, y, batch_size, dev)):
-        with _autocast(dev):
+        with autocast_for(dev):
             h = _stem(model, xb)
             for i, block in enumerate(blocks):
                 if ok[i]:
@@ -193,10 +180,10 @@ def single_block_lesions(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
 @torch.inference_mode()
 def error_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, removed: Sequence[int] = (),
              order: Sequence[int] | None = None, batch_size: int = 250) -> float:
-    dev = _device(model)
+    dev = model_device(model)
     wrong = 0
     for xb, yb in _chunks(x, y, batch_size, dev):
-        with _autocast(dev):
+        with autocast_for(dev):
             wrong += _wrong(forward_with(model, xb, removed=removed, order=order), yb)
     return wrong / len(x)
 
@@ -315,66 +302,3 @@ def load_tensors(dataset, indices: Sequence[int] | None = None) -> tuple[torch.T
         xs.append(xi)
         ys.append(int(yi))
     return torch.stack(xs), torch.tensor(ys)
-
-
-# ----------------------------------------------------------------------------- text
-
-def _pts(v: float) -> str:
-    return f"{100 * v:.1f}"
-
-
-def lesion_stats(res: LesionResult) -> dict:
-    """Numbers the page's sentences read off: median/max rise from one removal, excluding downsampling."""
-    import statistics
-
-    rises = [e - res.intact_error for e in res.removable_errors(downsampling=False)]
-    down = [(b.name, b.error - res.intact_error) for b in res.blocks if b.downsampling and b.error is not None]
-    worst = max(((b.error - res.intact_error, b.name) for b in res.blocks if b.error is not None and
-                 not b.downsampling), default=(float("nan"), ""))
-    return {"intact": res.intact_error, "median_rise": statistics.median(rises) if rises else float("nan"),
-            "max_rise": worst[0], "max_block": worst[1], "n_removable": len(rises),
-            "downsampling": down, "not_removable": [b.name for b in res.blocks if b.error is None]}
-
-
-def _rise(points: float) -> str:
-    return f"raises its error by a median {_pts(points)} points" if points >= 0 else \
-        f"lowers its error by a median {_pts(-points)} points"
-
-
-def describe_lesions(plain: LesionResult | None, res: LesionResult | None, n_classes: int = 10) -> str:
-    """Sentences computed from the measured errors (in percentage points); the comparison follows the
-    numbers (a difference within two images of the test subset counts as none)."""
-    parts = []
-    chance = 1 - 1 / n_classes
-    for r, label in ((res, "ResNet"), (plain, "plain net")):
-        if r is None:
-            continue
-        s = lesion_stats(r)
-        if s["n_removable"] == 0:
-            continue
-        text = (f"Removing one block of the {label} ({r.model}, {_pts(s['intact'])} % error intact) "
-                f"{_rise(s['median_rise'])} (most at {s['max_block']}: {_pts(s['intact'] + s['max_rise'])} % error)")
-        if s["downsampling"] and label == "ResNet":
-            text += "; without a downsampling block its error is " + ", ".join(
-                f"{_pts(s['intact'] + d)} % ({n})" for n, d in s["downsampling"])
-        parts.append(text + ".")
-    if plain is not None and res is not None:
-        sp, sr = lesion_stats(plain), lesion_stats(res)
-        if sp["n_removable"] and sr["n_removable"]:
-            tie = 2 / min(plain.n_images, res.n_images)  # two images
-            mp, mr = sp["median_rise"], sr["median_rise"]
-            if mp > mr + tie:
-                ratio = (f"{mp / mr:.0f}x fewer points than its plain twin" if mr > tie else
-                         "almost nothing, far less than its plain twin")
-                parts.append(
-                    f"A removal costs the ResNet {ratio} (median {_pts(mr)} vs {_pts(mp)} points); the plain net ends "
-                    f"at a median {_pts(sp['intact'] + mp)} % error (chance is {_pts(chance)} %): its only path goes "
-                    f"through every block, while a ResNet with {len(res.blocks)} blocks has 2^{len(res.blocks)} paths "
-                    "and the half that skip the removed block still work.")
-            elif mr > mp + tie:
-                parts.append(f"Here a removal hurts the ResNet more than the plain net (median {_pts(mr)} vs "
-                             f"{_pts(mp)} points): the ensemble effect does not show in these numbers.")
-            else:
-                parts.append(f"Here a removal hurts the two nets about equally (median {_pts(mr)} vs {_pts(mp)} "
-                             "points): the ensemble effect does not show in these numbers.")
-    return " ".join(parts)

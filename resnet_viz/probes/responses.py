@@ -3,16 +3,18 @@ after BatchNorm and before the addition or the ReLU, on test images.
 
 The paper finds that ResNets respond less than their plain twins, and deeper ResNets less still:
 the residual functions stay close to zero. Hooks go on the norm layer that follows each 3x3 conv
-(``bn1``, ``bn2`` of every block, and the stem's ``bn1``); they are removed in ``finally`` and the
-pass runs under ``inference_mode``; hooks record only in their own thread (other sessions'
-passes on a shared model go through untouched), and a model in train mode is probed on an eval
-copy, so nothing about the model changes.
+(``bn1``, ``bn2`` of every block, and the stem's ``bn1``) through ``hooks(own_thread=True)``: they
+record only in their own thread (other sessions' passes on a shared model go through untouched) and
+are removed in ``finally``; the pass runs under ``inference_mode``, and a model in train mode is
+probed on an eval-mode ``private_copy``, so nothing about the model changes.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from resnet_viz.probes._model import hooks, model_device, private_copy
 
 
 def response_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -35,31 +37,23 @@ def layer_responses(model: nn.Module, x: torch.Tensor, batch: int = 250) -> list
     The std is taken over every value of the response (images, channels, positions), computed
     from running sums so any number of images fits in memory.
     """
-    import copy
-    import threading
-
     if model.training:
-        model = copy.deepcopy(model).eval()
+        model = private_copy(model)
     layers = response_layers(model)
     sums = {n: torch.zeros(3, dtype=torch.float64) for n, _ in layers}  # count, sum, sum of squares
-    owner = threading.get_ident()
 
     def hook_for(name):
         def hook(_m, _i, out) -> None:
-            if threading.get_ident() == owner:
-                o = out.detach().double()
-                sums[name] += torch.stack([torch.tensor(float(o.numel()), dtype=torch.float64), o.sum(),
-                                           (o * o).sum()])
+            o = out.detach().double()
+            sums[name] += torch.stack([torch.tensor(float(o.numel()), dtype=torch.float64), o.sum(), (o * o).sum()])
         return hook
 
-    handles = [m.register_forward_hook(hook_for(n)) for n, m in layers]
-    try:
-        dev = next(model.parameters()).device
+    dev = model_device(model)
+    with hooks(own_thread=True) as hk:
+        for n, m in layers:
+            hk.forward(m, hook_for(n))
         for i in range(0, len(x), batch):
             model(x[i:i + batch].to(dev))
-    finally:
-        for h in handles:
-            h.remove()
     out = []
     for i, (n, _) in enumerate(layers):
         cnt, s, ss = sums[n].tolist()

@@ -39,15 +39,14 @@ Zooming in (``span``), plain-56's correlation length is about 1e-5 of the line, 
 The shipped trained plain-20 and ResNet-20 both give 0.99 (lengths 78 and 71 steps): no difference.
 
 Safety on a shared model: the given model is never modified. The work happens on a
-``copy.deepcopy`` (milliseconds for a CIFAR net) with ``requires_grad`` switched off on the copy's
+``private_copy`` (milliseconds for a CIFAR net) with ``requires_grad`` switched off on the copy's
 parameters; input gradients come from ``torch.autograd.grad``, so no ``.grad`` is written, no hook
 is registered and the caller's BatchNorm statistics, train/eval flag and ``requires_grad`` flags
-stay as they were.
+stay as they were. The sentences that read the rows to students are in ``resnet_viz.lessons.shattered``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -56,7 +55,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from resnet_viz.probes.gradients import build_at_init
+from resnet_viz.probes._model import build_at_init, model_device, private_copy
 
 INV_E = math.exp(-1.0)  # the correlation-length threshold
 BNMode = Literal["auto", "eval", "calibrate"]
@@ -290,11 +289,9 @@ def line_gradients(
         raise ValueError(f"xs must be (n, C, H, W) with n >= 2 points, got shape {tuple(xs.shape)}")
     if bn not in ("auto", "eval", "calibrate"):
         raise ValueError(f"unknown bn mode {bn!r}: use 'auto', 'eval' or 'calibrate'")
-    net = model if private else copy.deepcopy(model)
-    for p in net.parameters():
-        p.requires_grad_(False)  # only the input gradient is needed; the copy's flags are ours
-    first = next(iter(net.parameters()), None)
-    device = first.device if first is not None else torch.device("cpu")
+    # only the input gradient is needed: the copy's requires_grad flags are ours to switch off
+    net = model.requires_grad_(False) if private else private_copy(model, requires_grad=False)
+    device = model_device(net)
     xs = xs.detach().to(device=device, dtype=torch.float32)
     has_bn = bool(_bn_layers(net))
     do_calibrate = has_bn and (bn == "calibrate" or (bn == "auto" and bn_untouched(net)))
@@ -334,10 +331,11 @@ def line_gradients(
 
 # ----------------------------------------------------------------------------- studies
 
-def _summarise(name: str, results: list[LineGradients], **extra) -> dict:
-    """One row: seed-averaged lag-1 correlation (arithmetic mean) and correlation length (geometric
-    mean; a seed whose correlation never fell below 1/e counts as ``max_lag``, and the row is then
-    marked ``corr_length_lower_bound``)."""
+def summarise(name: str, results: list[LineGradients], **extra) -> dict:
+    """One row of the studies' format from measured lines (also the page's own ones): seed-averaged
+    lag-1 correlation (arithmetic mean) and correlation length (geometric mean; a seed whose
+    correlation never fell below 1/e counts as ``max_lag``, and the row is then marked
+    ``corr_length_lower_bound``)."""
     lag1 = [r.lag1 for r in results if math.isfinite(r.lag1)]
     max_lag = min(r.max_lag for r in results)
     lengths = [min(r.correlation_length, max_lag) for r in results]
@@ -402,7 +400,7 @@ def depth_study(
                 done += 1
                 if progress:
                     progress(done, total)
-            rows.append(_summarise(name, results, depth=d, skip=skip, weights="init", line=line,
+            rows.append(summarise(name, results, depth=d, skip=skip, weights="init", line=line,
                                    line_ends=list(photos) if line == "photos" else "noise", span=span,
                                    options=dict(options)))
     return rows
@@ -433,98 +431,9 @@ def trained_study(
         xs = line_inputs(a, a + span * (b - a), n)  # (n, 3, S, S)
         res = line_gradients(loaded.model, xs, target=target, chunk=chunk, bn="eval", name=arch, keep_grads=False)
         info = get_info(arch)
-        rows.append(_summarise(arch, [res], depth=info.depth, skip=info.skip, weights=loaded.meta.source or weights,
+        rows.append(summarise(arch, [res], depth=info.depth, skip=info.skip, weights=loaded.meta.source or weights,
                                line="photos", line_ends=list(photos), span=span, options={}))
     return rows
-
-
-# ----------------------------------------------------------------------------- words from numbers
-
-CLEAR_GAP = 0.05  # lag-1 correlations closer than this read as "about the same"
-WHITE = 0.1  # |lag-1 correlation| below this reads as white noise
-
-
-def fmt_length(row: dict) -> str:
-    """A row's correlation length in steps, e.g. 'under one step', '4.0 steps', 'more than 128 steps'."""
-    v = row["corr_length"]
-    if not math.isfinite(v):
-        return "undefined"
-    if row.get("corr_length_lower_bound") and row["corr_length_min"] >= row["corr_length_max"]:
-        return f"more than {v:.0f} steps"
-    if v < 1:
-        text = "under one step"
-    else:
-        text = f"{v:.1f} steps" if v < 10 else f"{v:.0f} steps"
-    return ("at least " + text) if row.get("corr_length_lower_bound") else text
-
-
-def describe_shattering(rows: list[dict]) -> str:
-    """The takeaway, read off the rows of ``depth_study`` / ``trained_study`` (plain and ResNet twins).
-
-    Every number is from the rows and the verdict follows them: the plain net's gradients are called less
-    correlated at a depth only where its lag-1 correlation is below the ResNet's by more than ``CLEAR_GAP``,
-    and shattered (white noise) only where it is within ``WHITE`` of zero while the ResNet's is not.
-    """
-    by = {(r["depth"], r["skip"]): r for r in rows}
-    depths = sorted({r["depth"] for r in rows if (r["depth"], True) in by and (r["depth"], False) in by})
-    if not depths:
-        return "No plain/ResNet twins to compare."
-    lo, hi = depths[0], depths[-1]
-    lag = {(d, skip): by[d, skip]["lag1"] for d in depths for skip in (False, True)}
-    sentences = []
-    for i, d in enumerate(depths):
-        p, r = by[d, False], by[d, True]
-        if i == 0:
-            sentences.append(
-                f"At {d} layers, gradients at neighbouring points of the line correlate {_c(r['lag1'])} in the "
-                f"ResNet and {_c(p['lag1'])} in the plain net; the correlation length (the lag at which the "
-                f"correlation drops below 1/e) is {fmt_length(r)} in the ResNet and {fmt_length(p)} in the plain net.")
-        else:
-            sentences.append(f"At {d} layers: {_c(r['lag1'])} vs {_c(p['lag1'])}, correlation length "
-                             f"{fmt_length(r)} vs {fmt_length(p)}.")
-    clear = [d for d in depths if lag[d, False] < lag[d, True] - CLEAR_GAP]
-    reverse = [d for d in depths if lag[d, False] > lag[d, True] + CLEAR_GAP]
-    if len(clear) == len(depths):
-        verdict = ("The plain net's gradients are clearly less correlated than the ResNet's"
-                   + (" at every depth measured" if len(depths) > 1 else ""))
-        if len(depths) > 1 and lag[hi, False] < lag[lo, False] and (
-                lag[lo, False] - lag[hi, False]) > (lag[lo, True] - lag[hi, True]):
-            verdict += (f", and lose correlation faster with depth (from {lo} to {hi} layers: plain "
-                        f"{_c(lag[lo, False])} to {_c(lag[hi, False])}, ResNet {_c(lag[lo, True])} to "
-                        f"{_c(lag[hi, True])})")
-        sentences.append(verdict + ".")
-    elif not clear and not reverse:
-        sentences.append("Here the plain net's gradients are about as correlated as the ResNet's (within "
-                         f"{CLEAR_GAP}): these numbers do not show shattered gradients.")
-    else:
-        if clear:
-            sentences.append("The plain net's gradients are clearly less correlated than the ResNet's at "
-                             f"{_join(clear)} layers only.")
-        if reverse:
-            sentences.append(f"At {_join(reverse)} layers the plain net's gradients are the more correlated.")
-    white = [d for d in depths if abs(lag[d, False]) < WHITE and lag[d, True] >= WHITE]
-    if white:
-        sentences.append(f"At {_join(white)} layers the plain net's gradient is shattered: along the line it looks "
-                         "like white noise, the gradient at one point says almost nothing about the gradient one "
-                         "step on.")
-    seeds = rows[0].get("seeds", 1)
-    if rows[0].get("weights", "init") == "init":
-        where = f"at initialisation, averaged over {seeds} random seed{'s' if seeds > 1 else ''}"
-    else:
-        where = "for trained weights"
-    sentences.append(f"Numbers {where}, on a line of {rows[0]['n']} points.")
-    return " ".join(sentences)
-
-
-def _c(x: float) -> str:
-    """A correlation with two decimals, without a "-0.00"."""
-    text = f"{x:.2f}"
-    return "0.00" if text == "-0.00" else text
-
-
-def _join(items: list) -> str:
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def rows_to_json(rows: list[dict]) -> list[dict]:
@@ -539,8 +448,3 @@ def rows_to_json(rows: list[dict]) -> list[dict]:
         return v
 
     return [clean(r) for r in rows]
-
-
-def summarise(name: str, results: list[LineGradients], **extra) -> dict:
-    """Public name of ``_summarise``: one row (same format as the studies') from measured lines."""
-    return _summarise(name, results, **extra)

@@ -11,7 +11,8 @@
 
 Local runs live in ``RESNET_VIZ_RUNS`` (default ``<cache>/runs``); runs shipped with the app in
 ``assets/runs``. Every file is written to a temporary name and moved into place, so a reader
-(a page refreshing every second, a second viewer) never sees half a file.
+(a page refreshing every second, a second viewer) never sees half a file. Runs grouped into a ResNet and
+its plain twin are ``runs.twins``; copying runs elsewhere (zips, the shared store, shipping) is ``runs.transfer``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from resnet_viz.env import assets_dir, cache_dir
+from resnet_viz.models.names import split_run_name
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 STATES_DONE = ("finished", "stopped", "diverged", "failed")
@@ -109,6 +111,11 @@ class Run:
     @property
     def config(self) -> dict:
         return read_json(self.path / "config.json", {}) or {}
+
+    @property
+    def model(self) -> str:
+        """The model the run trained: its config's, else the one its name carries (``resnet56-fast12``)."""
+        return self.config.get("model", split_run_name(self.name)[0])
 
     @property
     def status(self) -> dict:
@@ -212,31 +219,3 @@ def delete_run(name: str) -> None:
     if run.running:
         raise RuntimeError(f"{name} is still running: stop it first")
     shutil.rmtree(run.path)
-
-
-def export_run(run: Run, dest_root: str | os.PathLike, *, half: bool = True, note: str | None = None,
-               data_label: str | None = None, responses: dict | None = None) -> Run:
-    """Copy a finished run for shipping: metrics, config, status, provenance, and the weights as
-    safetensors (fp16 when ``half``; they load back as fp32). ``resume.pt`` is left behind."""
-    import datetime as dt
-
-    from resnet_viz.models.weights import load_model, save_checkpoint
-
-    if run.checkpoint is None:
-        raise FileNotFoundError(f"{run.name} has no checkpoint to export")
-    dest = Path(dest_root) / run.name
-    dest.mkdir(parents=True, exist_ok=True)
-    for fname in ("config.json", "status.json", "metrics.jsonl"):
-        shutil.copyfile(run.path / fname, dest / fname)
-    lm = load_model(run.config["model"], run.checkpoint)
-    lm.meta.source = f"resnet-viz run {run.name}" + (f", {data_label}" if data_label else "")
-    save_checkpoint(lm.model, lm.meta, dest / "model.safetensors", half=half)
-    prov = run.provenance
-    if data_label:
-        prov["data_label"] = data_label
-    prov["export"] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                      "weights": "fp16" if half else "fp32", "note": note}
-    write_json(dest / "provenance.json", prov)
-    if responses is not None:
-        write_json(dest / "responses.json", responses)
-    return Run(dest, shipped=True)

@@ -1,48 +1,124 @@
-"""The degradation experiment (He et al. 2015, Figures 1, 6 and 7) read off the run store.
+"""A ResNet and its plain twin, read off the run store: the one notion behind the Degradation, Why it works
+and Your data pages.
 
-Runs of one experiment share a tag: ``<model>-<tag>``, e.g. ``plain56-fast12``. A run set is
-usable when it has plain and ResNet runs at two depths.
+Runs of one experiment share a tag: ``<model>-<tag>`` (``models.names.run_name``), e.g. ``plain56-fast12``.
+The runs of one tag form a ``RunSet`` (the degradation experiment, He et al. 2015, Figures 1, 6 and 7, is
+usable when it has plain and ResNet runs at two depths); a plain run and the ResNet of the same depth and
+tag form a ``TwinPair``. A probe result measured on a trained twin is stored beside its run, as
+``<run>/<kind>.json`` (``lesion.json``, ``landscape.json``): shipped runs carry precomputed ones (made by
+``scripts/precompute_why.sh``), local runs get theirs when the app or the CLI computes them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from resnet_viz.runs.store import Run, list_runs
+from resnet_viz.env import assets_dir
+from resnet_viz.models.names import display_name, split_run_name
+from resnet_viz.runs.store import Run, list_runs, read_json, write_json
 
-RUN_RE = re.compile(r"^(plain|resnet)(\d+)-(.+)$")
+TWIN_RE = re.compile(r"^(plain|resnet)(\d+)$")
+
+
+def twin_depth(model: str) -> int | None:
+    """``plain56`` or ``resnet56`` -> 56; None for a model that is not one of a pair of twins."""
+    m = TWIN_RE.match(model)
+    return int(m.group(2)) if m else None
+
+
+def data_label(run: Run) -> str:
+    """What a run was trained on, as the student should read it."""
+    return run.provenance.get("data_label") or run.config.get("data", "?")
+
+
+@dataclass
+class TwinPair:
+    """A plain run and its ResNet twin of the same depth and training set."""
+
+    tag: str
+    depth: int
+    plain: Run
+    resnet: Run
+    shipped: bool
+
+    def label(self) -> str:
+        where = "shipped" if self.shipped else "trained here"
+        return f"Plain-{self.depth} vs ResNet-{self.depth}: {self.tag}, {data_label(self.resnet)} ({where})"
+
+    @property
+    def runs(self) -> dict[str, Run]:
+        return {f"plain{self.depth}": self.plain, f"resnet{self.depth}": self.resnet}
 
 
 @dataclass
 class RunSet:
+    """The twin runs of one tag: model name -> run."""
+
     tag: str
-    runs: dict[str, Run] = field(default_factory=dict)  # model name -> run
+    runs: dict[str, Run] = field(default_factory=dict)
     shipped: bool = False
 
     @property
     def depths(self) -> list[int]:
-        ds = {int(RUN_RE.match(r.name).group(2)) for r in self.runs.values()}
+        """The depths with both a plain and a ResNet run."""
+        ds = {twin_depth(m) for m in self.runs}
         return sorted(d for d in ds if f"plain{d}" in self.runs and f"resnet{d}" in self.runs)
+
+    def pair(self, depth: int) -> TwinPair:
+        return TwinPair(self.tag, depth, self.runs[f"plain{depth}"], self.runs[f"resnet{depth}"], self.shipped)
 
     def label(self) -> str:
         any_run = next(iter(self.runs.values()))
         cfg = any_run.config
-        data = any_run.provenance.get("data_label") or cfg.get("data", "?")
         where = "shipped with the app" if self.shipped else "trained here"
-        return f"{self.tag}: {data}, {cfg.get('preset')} preset, {cfg.get('epochs')} epochs ({where})"
+        return f"{self.tag}: {data_label(any_run)}, {cfg.get('preset')} preset, {cfg.get('epochs')} epochs ({where})"
+
+
+def group_runs(runs: Iterable[Run]) -> list[RunSet]:
+    """Twin runs grouped by (shipped, tag), shipped sets first; runs whose name is not ``<twin model>-<tag>``
+    are left out."""
+    sets: dict[tuple[bool, str], RunSet] = {}
+    for run in runs:
+        model, tag = split_run_name(run.name)
+        if not tag or twin_depth(model) is None:
+            continue
+        sets.setdefault((run.shipped, tag), RunSet(tag=tag, shipped=run.shipped)).runs[model] = run
+    return sorted(sets.values(), key=lambda s: (not s.shipped, s.tag))
 
 
 def run_sets() -> list[RunSet]:
-    """Every tag with runs, shipped sets first."""
-    sets: dict[tuple[bool, str], RunSet] = {}
-    for run in list_runs():
-        m = RUN_RE.match(run.name)
-        if not m:
-            continue
-        key = (run.shipped, m.group(3))
-        sets.setdefault(key, RunSet(tag=m.group(3), shipped=run.shipped)).runs[f"{m.group(1)}{m.group(2)}"] = run
-    return sorted(sets.values(), key=lambda s: (not s.shipped, s.tag))
+    """Every tag with runs in the run store and the shipped runs, shipped sets first."""
+    return group_runs(list_runs())
+
+
+def twin_pairs() -> list[TwinPair]:
+    """Every finished pair of twins with checkpoints, shipped ones first, deepest first within a set."""
+    out = []
+    for rs in run_sets():
+        for d in sorted(rs.depths, reverse=True):
+            pair = rs.pair(d)
+            if all(r.checkpoint and not r.active for r in (pair.plain, pair.resnet)):
+                out.append(pair)
+    return out
+
+
+def twin_runs(root: Path) -> list[tuple[str, Run, Run]]:
+    """(tag, ResNet run, plain run) of every pair with weights in a run store (a session's), newest first.
+    A pair shows as soon as both have a checkpoint, while they still train."""
+    runs = [Run(p) for p in root.iterdir() if (p / "model.safetensors").is_file()] if root.is_dir() else []
+    pairs = [rs.pair(d) for rs in group_runs(runs) for d in rs.depths]
+    pairs.sort(key=lambda p: (p.resnet.path / "model.safetensors").stat().st_mtime, reverse=True)
+    return [(p.tag, p.resnet, p.plain) for p in pairs]
+
+
+def run_label(run: Run) -> str:
+    """``ResNet-18 (fine-tuned from ImageNet)``: the architecture and how it was trained."""
+    how = {"finetune": "fine-tuned from ImageNet", "probe": "linear probe on ImageNet features"}.get(
+        run.config.get("mode", "scratch"), "from scratch")
+    return f"{display_name(run.model)} ({how})"
 
 
 def common_epoch_errors(runs: dict[str, Run]) -> tuple[int, dict[str, dict]]:
@@ -51,67 +127,6 @@ def common_epoch_errors(runs: dict[str, Run]) -> tuple[int, dict[str, dict]]:
     epochs = {name: run.metrics("epoch") for name, run in runs.items()}
     common = min((len(e) for e in epochs.values()), default=0)
     return common, {name: e[common - 1] for name, e in epochs.items() if common}
-
-
-def describe_degradation(finals: dict[str, dict], shallow: int, deep: int, epoch: int | None = None) -> str:
-    """The takeaway, read off the training errors (the paper's claim is about *training* error)."""
-    def te(name):
-        v = finals.get(name, {}).get("train_error")
-        return None if v is None else 100 * v
-
-    p_s, p_d, r_s, r_d = te(f"plain{shallow}"), te(f"plain{deep}"), te(f"resnet{shallow}"), te(f"resnet{deep}")
-    if None in (p_s, p_d, r_s, r_d):
-        return "Not all four runs have finished an epoch yet: the comparison appears when they have."
-    plain = (f"plain-{deep} has {p_d - p_s:.1f} points *more* training error than plain-{shallow} "
-             f"({p_d:.1f} % vs {p_s:.1f} %): the deeper plain net trains worse, the degradation problem"
-             if p_d > p_s else
-             f"plain-{deep} has {p_s - p_d:.1f} points less training error than plain-{shallow} "
-             f"({p_d:.1f} % vs {p_s:.1f} %): in these runs the degradation problem does not show")
-    res = (f"ResNet-{deep} is {r_s - r_d:.1f} points *below* ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %): "
-           "with skip connections depth helps" if r_d <= r_s else
-           f"ResNet-{deep} is {r_d - r_s:.1f} points above ResNet-{shallow} ({r_d:.1f} % vs {r_s:.1f} %)")
-    when = f"After {epoch} epoch{'s' if epoch != 1 else ''} (all four runs), training error" if epoch \
-        else "Final training error"
-    return f"{when}: {plain}. {res}."
-
-
-def describe_one_depth(finals: dict[str, dict], depth: int, epoch: int | None = None) -> str:
-    """The takeaway for a set with twins at a single depth: how the two compare, and what is missing."""
-    p, r = (finals.get(f"{k}{depth}", {}).get("train_error") for k in ("plain", "resnet"))
-    if p is None or r is None:
-        return "Not both runs have finished an epoch yet: the comparison appears when they have."
-    diff = 100 * (p - r)
-    return (f"After {epoch} epoch{'s' if epoch != 1 else ''}, ResNet-{depth} has {100 * r:.1f} % training error and "
-            f"Plain-{depth} {100 * p:.1f} % (the ResNet is {abs(diff):.1f} points "
-            f"{'lower' if diff > 0 else 'higher'}). "
-            "These runs have one depth only: whether depth hurts the plain net needs a deeper pair.")
-
-
-def describe_responses(responses: dict[str, list[dict]]) -> str:
-    """Read the ordering of the mean response std off the data and compare it with the paper's."""
-    from resnet_viz.models.names import display_name
-
-    means = {n: sum(r["std"] for r in rows) / len(rows) for n, rows in responses.items() if rows}
-    order = sorted(means, key=means.get)
-    text = ("Mean std of the 3x3 layer responses, smallest first: "
-            + " < ".join(f"{display_name(n)} {means[n]:.3f}" for n in order) + ".")
-    depths = sorted(d for d in {int(RUN_RE.match(n + "-x").group(2)) for n in means}
-                    if f"plain{d}" in means and f"resnet{d}" in means)  # only complete twin pairs compare
-    if not depths:
-        return text
-    below = all(means[f"resnet{d}"] < means[f"plain{d}"] for d in depths)
-    deeper_lower = len(depths) > 1 and means[f"resnet{depths[-1]}"] < means[f"resnet{depths[0]}"]
-    if len(depths) == 1:
-        d = depths[0]
-        return text + (f" As in the paper, ResNet-{d} responds less than Plain-{d}: its residual functions stay "
-                       "closer to zero." if below else
-                       f" The paper reports ResNets below their plain twins; here ResNet-{d} is not below Plain-{d}.")
-    if below and deeper_lower:
-        return text + (" As in the paper, the ResNets respond less than their plain twins and the deeper ResNet "
-                       "less still: its residual functions stay closer to zero.")
-    return text + (" The paper reports ResNets below their plain twins and deeper ResNets lower still; "
-                   f"here the ResNets are {'' if below else 'not '}below their twins and the deeper ResNet is "
-                   f"{'' if deeper_lower else 'not '}lower (short or small runs can differ).")
 
 
 def run_responses(run: Run, data: str, n: int) -> dict:
@@ -137,3 +152,32 @@ def logged_gradients(run: Run) -> dict:
     grads = run.metrics("grads")
     return {"model": run.config.get("model"), "layers": names, "norms": [g["norms"] for g in grads],
             "steps": [g["step"] for g in grads], "loss": []}
+
+
+def stored(run: Run, kind: str) -> dict | None:
+    """A probe result stored in the run folder, or None."""
+    return read_json(run.path / f"{kind}.json", None)
+
+
+def store(run: Run, kind: str, result: dict) -> Path | None:
+    """Keep a result beside a local run (shipped runs are read-only: nothing is written)."""
+    if run.shipped:
+        return None
+    path = run.path / f"{kind}.json"
+    write_json(path, result)
+    return path
+
+
+def data_for(run: Run) -> str:
+    """The data a run was trained on (what its lesion/landscape should be measured on): its own spec when
+    that folder exists here, else ``cifar10`` (torchvision's copy) for runs trained on a CIFAR-10 copy
+    that is not on this machine."""
+    data = run.config.get("data") or "cifar10"
+    if data.startswith("imagefolder:") and not Path(data.split(":", 1)[1]).is_dir() and "cifar" in data.lower():
+        return "cifar10"
+    return data
+
+
+def shipped_study(name: str) -> dict | None:
+    """A precomputed study that ships in ``assets/why/<name>.json`` (``{"rows", "provenance"}``), or None."""
+    return read_json(assets_dir() / "why" / f"{name}.json", None)

@@ -1,10 +1,11 @@
 """Background jobs: a set of runs trained one after another, and probe jobs (loss landscapes), outside
 any page.
 
-A page (or a teacher's shell) starts a job with ``start_set``; it spawns a detached process
-(``python -m resnet_viz.training.jobs ...``) that trains the runs of the set one by one through the same
-engine as the CLI, writing progress to the run store. So a page reload, a second viewer or a
-server restart loses nothing, and one session's training never blocks another session's pages.
+A page (or a teacher's shell) starts a job with ``start_set`` and the ``TrainConfig`` of each run; it writes
+them as JSON to the set's marker file ``.set-<tag>.json`` and spawns a detached process
+(``python -m resnet_viz.training.jobs set <marker>``) that reads them back and trains the runs of the set one
+by one through the same engine as the CLI, writing progress to the run store. So a page reload, a second
+viewer or a server restart loses nothing, and one session's training never blocks another session's pages.
 
 One training job runs per machine at a time (an exclusive ``flock`` on ``<runs>/.train.lock``);
 later jobs wait for it with their runs marked "queued". Starting a set that is already queued or
@@ -13,17 +14,19 @@ running does nothing (a second click does not start a duplicate).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from resnet_viz.env import repo_root
+from resnet_viz.models.names import run_name
 from resnet_viz.runs.store import Run, pid_alive, read_json, runs_root, validate_name, write_json
+from resnet_viz.training.config import TrainConfig
 
 _children: list[subprocess.Popen] = []  # workers this process started; polled so they never linger as zombies
 
@@ -51,6 +54,7 @@ def _claim(path: Path):
 @contextlib.contextmanager
 def _machine_job_lock():
     """One heavy job (training or probe) per machine: the others wait here, shown as "queued"."""
+    runs_root().mkdir(parents=True, exist_ok=True)  # a fresh machine has no run store yet
     with open(runs_root() / ".train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -67,94 +71,89 @@ def _launch(argv: list[str], log_path: Path, env: dict[str, str] | None = None) 
     return proc
 
 
-def _split_model(spec: str) -> tuple[str, str]:
-    """``"resnet18:finetune"`` -> ``("resnet18", "finetune")``; a bare name trains from scratch."""
-    name, _, mode = spec.partition(":")
-    return name, mode or "scratch"
+def set_runs(tag: str, models: Sequence[str], root: Path | None = None) -> list[Run]:
+    """The runs ``<model>-<tag>`` of a set, in the order of ``models`` (model names)."""
+    return [Run((root or runs_root()) / run_name(m, tag)) for m in models]
 
 
-def set_runs(tag: str, models: list[str], root: Path | None = None) -> list[Run]:
-    """The runs ``<model>-<tag>`` of a set (``models`` may carry a mode: ``resnet18:finetune``)."""
-    return [Run((root or runs_root()) / f"{_split_model(m)[0]}-{tag}") for m in models]
+def _marker(tag: str, root: Path | None) -> Path:
+    """``.set-<tag>.json``: the set's settings (``tag``, ``configs``) and its worker's ``pid``."""
+    return (root or runs_root()) / f".set-{tag}.json"
 
 
 def set_active(tag: str, root: Path | None = None) -> bool:
     """Whether a job for this set is queued or running (its worker process is alive)."""
     _reap()
-    marker = read_json((root or runs_root()) / f".set-{tag}.json", {}) or {}
-    return pid_alive(marker.get("pid"))
+    return set_pid(tag, root) is not None
 
 
 def set_pid(tag: str, root: Path | None = None) -> int | None:
     """The worker process of the set, while it is alive."""
-    marker = read_json((root or runs_root()) / f".set-{tag}.json", {}) or {}
+    marker = read_json(_marker(tag, root), {}) or {}
     return marker.get("pid") if pid_alive(marker.get("pid")) else None
 
 
-def start_set(tag: str, models: list[str], *, data: str, preset: str, epochs: int, extra_args: list[str] = (),
-              root: Path | None = None, env: dict[str, str] | None = None) -> bool:
-    """Start training ``models`` as runs ``<model>-<tag>`` in the background. False if already active.
+def start_set(tag: str, configs: Sequence[TrainConfig], *, root: Path | None = None,
+              env: dict[str, str] | None = None) -> bool:
+    """Train ``configs`` one after another as runs ``<model>-<tag>`` in the background. False if already active.
 
-    ``models`` entries may name a mode (``resnet18:finetune``, ``plain18:scratch``). ``root`` is the run
-    store of the set (default: the shared one; the "Your data" page uses a session's own folder); the
+    The configs travel to the worker as JSON in the set's marker file ``<root>/.set-<tag>.json``. ``root`` is
+    the run store of the set (default: the shared one; the "Your data" page uses a session's own folder); the
     machine's job lock is the shared store's whatever the root. ``env`` is added to the worker's environment.
     """
     validate_name(tag)
+    if not configs:
+        raise ValueError("a training set needs at least one run")
+    for cfg in configs:
+        validate_name(run_name(cfg.model, tag))
     root = Path(root) if root is not None else runs_root()
     root.mkdir(parents=True, exist_ok=True)
     runs_root().mkdir(parents=True, exist_ok=True)
     with _claim(root / f".set-{tag}.claim") as mine:
         if not mine or set_active(tag, root):  # a simultaneous click, or already queued/running
             return False
-        for run in set_runs(tag, models, root):
+        for run in set_runs(tag, [c.model for c in configs], root):
             if not (run.status.get("state") == "finished"):
                 (run.path / "STOP").unlink(missing_ok=True)
-        proc = _launch(["-m", "resnet_viz.training.jobs", "--tag", tag, "--models", ",".join(models), "--data", data,
-                        "--preset", preset, "--epochs", str(epochs), "--root", str(root), *extra_args],
+        marker = {"tag": tag, "configs": [c.to_dict() for c in configs], "pid": None, "started": time.time()}
+        write_json(_marker(tag, root), marker)  # the worker reads its configs from here
+        proc = _launch(["-m", "resnet_viz.training.jobs", "set", str(_marker(tag, root))],
                        root / f".set-{tag}.log", env)
-        write_json(root / f".set-{tag}.json", {"pid": proc.pid, "models": models, "data": data, "preset": preset,
-                                               "epochs": epochs, "started": time.time()})
+        write_json(_marker(tag, root), {**marker, "pid": proc.pid})
         return True
 
 
-def stop_set(tag: str, models: list[str], root: Path | None = None) -> None:
+def stop_set(tag: str, models: Sequence[str], root: Path | None = None) -> None:
     """Ask every run of the set to stop (the running one stops at its next step, queued ones never start)."""
     for run in set_runs(tag, models, root):
         run.path.mkdir(parents=True, exist_ok=True)
         run.request_stop()
 
 
-def _worker(args: argparse.Namespace) -> int:
+def _worker(marker: Path) -> int:
+    """Train the configs of the set ``marker`` describes, one after another, under the machine's job lock."""
     from resnet_viz.env import configure_threads
-    from resnet_viz.training.engine import Diverged, TrainConfig, train
+    from resnet_viz.training.engine import Diverged, train
 
     configure_threads()
-    models = args.models.split(",")
-    runs = set_runs(args.tag, models, Path(args.root) if args.root else None)
+    spec = read_json(marker)
+    configs = [TrainConfig.from_dict(c) for c in spec["configs"]]
+    runs = set_runs(spec["tag"], [c.model for c in configs], marker.parent)
     for run in runs:  # show the whole set as queued straight away
         if run.status.get("state") != "finished":
             run.path.mkdir(parents=True, exist_ok=True)
             write_json(run.path / "status.json", {"state": "queued", "message": "waiting for a free training slot",
                                                   "pid": os.getpid(), "updated": time.time()})
     with _machine_job_lock():
-        for spec, run in zip(models, runs):
-            model, mode = _split_model(spec)
+        for cfg, run in zip(configs, runs):
             if run.status.get("state") == "finished":
                 continue
             if run.stop_requested():
                 write_json(run.path / "status.json", {"state": "stopped", "message": "stopped before it started",
                                                       "updated": time.time()})
                 continue
-            cfg = TrainConfig(model=model, data=args.data, preset=args.preset, epochs=args.epochs,
-                              limit_train=args.limit_train, limit_test=args.limit_test, mode=mode,
-                              image_size=args.size, batch_size=args.batch_size)
-            resume = (run.path / "resume.pt").is_file()
-            argv = ["train", "--model", model, "--data", args.data, "--preset", args.preset, "--epochs",
-                    str(args.epochs), "--out", run.name]
-            argv += (["--pretrained", "--mode", mode] if mode != "scratch" else [])
-            argv += (["--size", str(args.size)] if args.size else []) + ["--batch-size", str(args.batch_size)]
-            try:
-                train(cfg, run.path, resume=resume, argv=argv)
+            try:  # the run's provenance records cli_command(cfg), the same training from the command line
+                train(cfg, run.path, resume=(run.path / "resume.pt").is_file())
             except Diverged:
                 continue
             except Exception as e:  # noqa: BLE001 - recorded in the run's status; go on with the next run
@@ -213,10 +212,8 @@ def start_probe(key: str, argv: list[str]) -> bool:
 
 
 def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
-    import io
-    from contextlib import redirect_stderr
-
-    from resnet_viz.cli.main import main as cli_main
+    """Wait for the machine's job slot, then run the CLI command ``argv`` (the same one a teacher would type) in
+    a child process; a failure leaves its one-line reason in the progress file."""
 
     def failed(msg: str) -> None:
         write_json(Path(progress), {"state": "failed", "message": msg, "error": msg, "pid": os.getpid(),
@@ -226,34 +223,23 @@ def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
                                 "message": "waiting for a free slot (one heavy job at a time)",
                                 "updated": time.time()})
     with _machine_job_lock():  # training included: the others wait here
-        err = io.StringIO()
-        try:
-            with redirect_stderr(err):
-                rc = cli_main([*argv, "--out", result, "--progress-file", progress, "--quiet"])
-        except SystemExit as e:  # argparse rejected the arguments
-            rc = e.code if isinstance(e.code, int) else 2
-        if rc != 0:
-            failed((err.getvalue().strip().splitlines() or ["failed"])[-1].removeprefix("error: "))
-        return rc
+        proc = subprocess.run([sys.executable, "-m", "resnet_viz", *argv, "--out", result, "--progress-file",
+                               progress, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              stdin=subprocess.DEVNULL, cwd=repo_root())
+        if proc.returncode != 0:
+            failed((proc.stderr.strip().splitlines() or ["failed"])[-1].removeprefix("error: "))
+        return proc.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``set MARKER``: train a set (``start_set``); ``probe RESULT PROGRESS ARGV...``: a probe job."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "probe":
+    if argv[:1] == ["probe"] and len(argv) >= 3:
         return _probe_worker(argv[1], argv[2], argv[3:])
-    ap = argparse.ArgumentParser(prog="python -m resnet_viz.training.jobs",
-                                 description="train a set of runs in sequence")
-    ap.add_argument("--tag", required=True)
-    ap.add_argument("--models", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--preset", default="fast")
-    ap.add_argument("--epochs", type=int, required=True)
-    ap.add_argument("--limit-train", type=int, default=0)
-    ap.add_argument("--limit-test", type=int, default=0)
-    ap.add_argument("--root", default=None, help="run store of the set (default: the shared one)")
-    ap.add_argument("--size", type=int, default=0)
-    ap.add_argument("--batch-size", type=int, default=128)
-    return _worker(ap.parse_args(argv))
+    if argv[:1] == ["set"] and len(argv) == 2:
+        return _worker(Path(argv[1]))
+    print("usage: python -m resnet_viz.training.jobs set MARKER | probe RESULT PROGRESS ARGV...", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resnet_viz.runs.store import validate_name
+from resnet_viz.training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -17,17 +18,20 @@ class Plan:
     size: int = 32
     epochs: int = 10
     batch_size: int = 32
+    preset: str = "fast"  # one-cycle: the page trains for minutes, not the paper's 164 epochs
 
     @property
     def models(self) -> list[str]:
-        """Job model specs, ResNet first: ``resnet20, plain20`` or ``resnet18:finetune, plain18:scratch``."""
-        if self.approach == "scratch":
-            return [f"resnet{self.depth}", f"plain{self.depth}"]
-        return [f"resnet{self.depth}:{self.method}", f"plain{self.depth}:scratch"]
+        """The pair's model names, ResNet first: ``resnet20, plain20`` or ``resnet18, plain18``."""
+        return [f"resnet{self.depth}", f"plain{self.depth}"]
 
-    @property
-    def extra_args(self) -> list[str]:
-        return ["--size", str(self.size), "--batch-size", str(self.batch_size)]
+    def configs(self, data: str) -> list[TrainConfig]:
+        """The pair's training settings on ``data``, ResNet first; from ImageNet weights the ResNet is fine-tuned
+        or probed, and the plain twin (which has no ImageNet weights) trains from scratch."""
+        resnet_mode = "scratch" if self.approach == "scratch" else self.method
+        return [TrainConfig(model=model, data=data, preset=self.preset, epochs=self.epochs, mode=mode,
+                            image_size=self.size, batch_size=self.batch_size)
+                for model, mode in zip(self.models, (resnet_mode, "scratch"))]
 
     def tag(self, data_key: str) -> str:
         how = "scratch" if self.approach == "scratch" else self.method

@@ -16,7 +16,7 @@ import streamlit as st
 
 from resnet_viz import __version__
 from resnet_viz.env import can_reach, device_summary, hub_checkpoint_dir
-from resnet_viz.figures.plots import PLAIN_COLOR, RESNET_COLOR
+from resnet_viz.figures.style import PLAIN_COLOR, RESNET_COLOR
 
 # Nothing above imports torch (about 2 s, torchvision 1.5 s more): the Home page's first render needs neither.
 # The start-up thread imports them in the background; ``torch_ready()`` says, without waiting, when it has.
@@ -215,7 +215,8 @@ def friendly_errors(what: str):
     Expected errors (bad file, missing weights, bad input) carry a message written for the
     user; anything else is logged on the server with its traceback and shown as one line.
     """
-    from resnet_viz.data.datasets import DataUnavailable, ImageError
+    from resnet_viz.data.datasets import DataUnavailable
+    from resnet_viz.data.images import ImageError
     from resnet_viz.models.weights import WeightsError, WeightsUnavailable
 
     try:
@@ -262,7 +263,7 @@ _swept = False
 
 
 def scratch():
-    """This session's private folder (``yourdata.Scratch``): uploads, unpacked zips, its training runs.
+    """This session's private folder (``runs.scratch.Scratch``): uploads, unpacked zips, its training runs.
 
     Made on first use and kept in the session state; when Streamlit drops the session (the browser tab
     closed, plus Streamlit's two-minute reconnect grace) the object is finalised, which stops the session's
@@ -270,7 +271,7 @@ def scratch():
     server process also deletes the folders a crashed server left behind.
     """
     global _swept
-    from resnet_viz.runs.yourdata import Scratch, sweep_orphans
+    from resnet_viz.runs.scratch import Scratch, sweep_orphans
 
     if not _swept:
         _swept = True

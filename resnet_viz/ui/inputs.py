@@ -40,5 +40,6 @@ def loaded_pair(pair: tuple[tuple[str, str], ...]):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _decoded(png: bytes) -> Image.Image:
+def decoded_image(png: bytes) -> Image.Image:
+    """The RGB image behind PNG bytes, cached (a rerun does not decode the same upload again)."""
     return Image.open(io.BytesIO(png)).convert("RGB")

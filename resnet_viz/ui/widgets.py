@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from resnet_viz.data.datasets import SUPPORTED_TYPES, ImageError, load_image
+from resnet_viz.data.images import SUPPORTED_TYPES, ImageError, load_image
 from resnet_viz.data.samples import load_sample, sample_names
 from resnet_viz.models.weights import REFERENCE_FILES, available_weights
 
@@ -57,7 +57,7 @@ def model_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
 def user_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
     """Twins trained on users' data: this session's own (Your data page), then the shared run store's."""
     from resnet_viz.runs.store import runs_root
-    from resnet_viz.runs.yourdata import run_label, twin_runs
+    from resnet_viz.runs.twins import run_label, twin_runs
     from resnet_viz.ui.common import session_scratch
 
     out: dict[str, tuple[tuple[str, str], ...]] = {}
