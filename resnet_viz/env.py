@@ -31,6 +31,9 @@ def resolve_device(name: str = "auto") -> torch.device:
         raise RuntimeError("--device mps was asked for but Apple MPS is not available (use --device auto or cpu)")
     if name not in ("cpu", "cuda", "mps") and not name.startswith("cuda:"):
         raise RuntimeError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+    if name.startswith("cuda:") and not (name[5:].isdigit() and int(name[5:]) < torch.cuda.device_count()):
+        raise RuntimeError(f"--device {name} was asked for but this machine has {torch.cuda.device_count()} CUDA "
+                           "GPU(s) (use --device auto, cuda or cpu)")
     return torch.device(name)
 
 
