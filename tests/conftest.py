@@ -153,3 +153,43 @@ def imagenet_resnet18(tmp_path, monkeypatch) -> dict:
     sd = model.state_dict()
     torch.save(sd, path)
     return sd
+
+
+# ----------------------------------------------------------------------------- AppTest fixtures
+# Opted into by the tests of tests/ui and tests/pages with pytestmark = pytest.mark.usefixtures(...).
+
+
+@pytest.fixture
+def clear_streamlit_caches():
+    """Every page test starts without the figures and numbers another test left in Streamlit's cache."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+
+
+@pytest.fixture
+def only_shipped_runs(tmp_path, monkeypatch):
+    """An empty local run store (the pages see only what ships in assets/), and a clean Streamlit cache."""
+    import streamlit as st
+
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "runs"))  # no local runs: only what ships
+    st.cache_data.clear()
+    yield
+
+
+@pytest.fixture
+def own_run_store(tmp_path, monkeypatch):
+    """A run store of the test's own, so saving to the shared store never touches the user's."""
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "shared-runs"))
+
+
+@pytest.fixture
+def at():
+    """The app, run once (Home)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -10,6 +10,8 @@ from pathlib import Path
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from resnet_viz.data.shapes import ShapesDataset
+
 VALID = {"cat": 12, "dog": 11, "fox": 10}
 
 
@@ -59,3 +61,18 @@ def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [c.value for c in at.caption]
     parts += [w.value for w in at.warning] + [e.value for e in at.error]
     return "\n".join(parts)
+
+
+SHAPES_CLASSES = {"circle": 0, "square": 1, "cross": 3}  # ShapesDataset labels
+
+
+def shapes_folder(root: Path, per_class: int = 20) -> Path:
+    """``root/<class>/*.png``: shapes images of three classes, no train/test split (one is held out)."""
+    ds = ShapesDataset(5 * per_class, size=32, seed=3)
+    for i in range(len(ds)):
+        img, label, _ = ds.sample(i)
+        name = next((c for c, k in SHAPES_CLASSES.items() if k == label), None)
+        if name:
+            (root / name).mkdir(parents=True, exist_ok=True)
+            img.save(root / name / f"{i:03d}.png")
+    return root

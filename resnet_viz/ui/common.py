@@ -67,7 +67,7 @@ def _start_up() -> None:
         configure_threads()
         import pandas  # noqa: F401 - Home's weights table
 
-        from resnet_viz.models.registry import weights as weights  # noqa: F401 - torch, torchvision and the model registry
+        from resnet_viz.models import weights  # noqa: F401 - torch, torchvision and the model registry
     except Exception:  # noqa: BLE001 - the pages import them again and report errors there
         log.exception("importing torch in the background failed")
     finally:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from resnet_viz.data.shapes import ShapesDataset
 from tests.conftest import run_cli
+from tests.helpers import shapes_folder
 
 
 def test_cli_train_and_runs_json(tmp_path):
@@ -29,23 +28,8 @@ def test_cli_train_and_runs_json(tmp_path):
     assert r.returncode == 0 and not (tmp_path / "demo").exists()
 
 
-CLASSES = {"circle": 0, "square": 1, "cross": 3}  # ShapesDataset labels
-
-
-def user_folder(root: Path, per_class: int = 20) -> Path:
-    """``root/<class>/*.png``: shapes images of three classes, no train/test split (one is held out)."""
-    ds = ShapesDataset(5 * per_class, size=32, seed=3)
-    for i in range(len(ds)):
-        img, label, _ = ds.sample(i)
-        name = next((c for c, k in CLASSES.items() if k == label), None)
-        if name:
-            (root / name).mkdir(parents=True, exist_ok=True)
-            img.save(root / name / f"{i:03d}.png")
-    return root
-
-
 def test_cli_pretrained_flags(tmp_path, imagenet_resnet18):
-    data = f"imagefolder:{user_folder(tmp_path / 'pets', per_class=10)}"
+    data = f"imagefolder:{shapes_folder(tmp_path / 'pets', per_class=10)}"
     env = {"TORCH_HOME": str(tmp_path / "torch")}
     r = run_cli("train", "--model", "resnet18", "--pretrained", "--mode", "scratch", "--data", data,
                 "--out", str(tmp_path / "x"), env=env)

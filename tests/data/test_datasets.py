@@ -12,17 +12,7 @@ from PIL import Image
 from resnet_viz.data.datasets import DataUnavailable, describe_dataset, get_dataset, parse_data_spec
 from resnet_viz.data.shapes import SHAPES_CLASSES, ShapesDataset
 
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch):
-    """Any attempt to open a socket is a test failure unless a test overrides it."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("tests must not touch the network")
-
-    monkeypatch.setattr("socket.create_connection", refuse)
-    monkeypatch.delenv("RESNET_VIZ_DATA", raising=False)
-    monkeypatch.delenv("RESNET_VIZ_OFFLINE", raising=False)
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from PIL import Image
 
 from resnet_viz.data.shapes import SHAPES_CLASSES, ShapesDataset, shapes_arrays
 
+pytestmark = pytest.mark.usefixtures("no_network")
+
 
 def pixels(ds: ShapesDataset, i: int) -> np.ndarray:
     img, _ = ds[i]
@@ -19,18 +21,6 @@ def pixels(ds: ShapesDataset, i: int) -> np.ndarray:
 
 def digest(arr: np.ndarray) -> str:
     return hashlib.sha1(arr.tobytes()).hexdigest()
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch):
-    """Any attempt to open a socket is a test failure unless a test overrides it."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("tests must not touch the network")
-
-    monkeypatch.setattr("socket.create_connection", refuse)
-    monkeypatch.delenv("RESNET_VIZ_DATA", raising=False)
-    monkeypatch.delenv("RESNET_VIZ_OFFLINE", raising=False)
 
 
 def test_shapes_items_are_pil_rgb_with_int_labels():

@@ -4,37 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 
-from resnet_viz.data.shapes import ShapesDataset
 from resnet_viz.models.weights import WeightsUnavailable, load_model
 from resnet_viz.training.config import TrainConfig
 from resnet_viz.training.engine import train
-
-CLASSES = {"circle": 0, "square": 1, "cross": 3}  # ShapesDataset labels
-
-
-def user_folder(root: Path, per_class: int = 20) -> Path:
-    """``root/<class>/*.png``: shapes images of three classes, no train/test split (one is held out)."""
-    ds = ShapesDataset(5 * per_class, size=32, seed=3)
-    for i in range(len(ds)):
-        img, label, _ = ds.sample(i)
-        name = next((c for c, k in CLASSES.items() if k == label), None)
-        if name:
-            (root / name).mkdir(parents=True, exist_ok=True)
-            img.save(root / name / f"{i:03d}.png")
-    return root
-
+from tests.helpers import shapes_folder
 
 SMALL = dict(model="resnet18", image_size=32, epochs=4, batch_size=16, preset="fast")
 
 
 def test_finetune_trains_every_layer_from_the_imagenet_weights(tmp_path, imagenet_resnet18):
-    data = f"imagefolder:{user_folder(tmp_path / 'pets')}"
+    data = f"imagefolder:{shapes_folder(tmp_path / 'pets')}"
     run = train(TrainConfig(data=data, mode="finetune", **SMALL), tmp_path / "ft")
     epochs = run.metrics("epoch")
     assert run.status["state"] == "finished" and epochs[-1]["train_loss"] < epochs[0]["train_loss"]
@@ -58,7 +42,7 @@ def test_finetune_trains_every_layer_from_the_imagenet_weights(tmp_path, imagene
 
 
 def test_linear_probe_changes_only_the_new_final_layer(tmp_path, imagenet_resnet18):
-    data = f"imagefolder:{user_folder(tmp_path / 'pets')}"
+    data = f"imagefolder:{shapes_folder(tmp_path / 'pets')}"
     run = train(TrainConfig(data=data, mode="probe", **SMALL), tmp_path / "probe")
     # The stand-in "ImageNet" weights are random, so their features are arbitrary and large: whether a linear
     # probe's loss falls within 4 epochs depends on the seed (measured: it rose for 3 of 5 seeds). What the
@@ -75,7 +59,7 @@ def test_linear_probe_changes_only_the_new_final_layer(tmp_path, imagenet_resnet
 
 
 def test_plain_twin_from_scratch_on_the_same_data(tmp_path):
-    data = f"imagefolder:{user_folder(tmp_path / 'pets')}"
+    data = f"imagefolder:{shapes_folder(tmp_path / 'pets')}"
     run = train(TrainConfig(data=data, mode="scratch", **{**SMALL, "model": "plain18", "epochs": 2}), tmp_path / "p")
     assert run.status["state"] == "finished"
     assert load_model("plain18", run.checkpoint).meta.categories == ["circle", "cross", "square"]

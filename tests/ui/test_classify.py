@@ -5,42 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import APP, pick_option, png_of
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-
-
-@pytest.fixture
-def at() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _pick(at: AppTest, key: str, prefix: str) -> None:
-    """Select the first option of a selectbox that starts with ``prefix``."""
-    box = at.selectbox(key=key)
-    box.set_value(next(o for o in box.options if o.startswith(prefix))).run()
-    assert not at.exception, at.exception
-
-
-def _png(arr) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
-    return buf.getvalue()
+pytestmark = pytest.mark.usefixtures('clear_streamlit_caches')
 
 
 def test_classify_and_explain_page(reference_dir, tmp_path):
@@ -52,7 +19,7 @@ def test_classify_and_explain_page(reference_dir, tmp_path):
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.switch_page("pages/classify_explain.py").run()
     assert not at.exception, at.exception
-    _pick(at, "ce_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
+    pick_option(at, "ce_pair", "CIFAR-10 ResNet-20 (reference checkpoint")
     assert at.info[0].value.startswith("ResNet-20 says **cat**")  # skimage's chelsea
     assert len(at.get("plotly_chart")) == 2  # top-5 bars, Grad-CAM overlay
 
@@ -73,7 +40,7 @@ def test_classify_and_explain_page(reference_dir, tmp_path):
     for name, data in [("empty.png", b""), ("virus.jpg", b"MZ\x90\x00" + bytes(300)), ("notes.txt.png", b"hello")]:
         at.file_uploader(key="ce_upload").upload(name, data, "image/png").run()
         assert not at.exception and any(name in e.value for e in at.error), name
-    at.file_uploader(key="ce_upload").upload("black.png", _png(np.zeros((50, 50, 3), np.uint8)), "image/png").run()
+    at.file_uploader(key="ce_upload").upload("black.png", png_of(np.zeros((50, 50, 3), np.uint8)), "image/png").run()
     assert not at.exception and not at.error and at.info[0].value.startswith("ResNet-20 says")
 
     # a user checkpoint for another architecture: one clear message; a right one is used (session only)

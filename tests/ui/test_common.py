@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
+pytestmark = pytest.mark.usefixtures('clear_streamlit_caches')
 
 
 def test_start_up_warm_up_waits_while_a_page_script_runs(monkeypatch):

@@ -7,18 +7,9 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import APP
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _only_shipped_runs(tmp_path, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "runs"))  # no local runs: only what ships
-    st.cache_data.clear()
-    yield
+pytestmark = pytest.mark.usefixtures('only_shipped_runs')
 
 
 def test_presenter_mode_enlarges_figures_and_every_figure_has_exports():

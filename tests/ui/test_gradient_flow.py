@@ -5,26 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import APP, png_of
 from tests.helpers import _texts
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-
-
-@pytest.fixture
-def at() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+pytestmark = pytest.mark.usefixtures('clear_streamlit_caches')
 
 
 def test_gradient_flow_page_follows_depth_and_normalisation(at):
@@ -69,16 +53,6 @@ def test_gradient_flow_training_heatmap(at):
     assert "After 10 steps the training loss of Plain-20 went from" in _texts(at)
 
 
-def _png(arr) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def test_gradient_flow_batch_sources_offline_and_uploads():
     import numpy as np
 
@@ -91,7 +65,7 @@ def test_gradient_flow_batch_sources_offline_and_uploads():
     assert any("CIFAR-10 is not available" in w.value and "imagefolder:PATH" in w.value for w in at.warning)
     at.selectbox(key="source").set_value("images").run()
     rng = np.random.default_rng(0)
-    at.file_uploader(key="images").upload("a.png", _png(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)),
+    at.file_uploader(key="images").upload("a.png", png_of(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)),
                                           "image/png").run()
     assert not at.exception
     assert at.info[0].value.startswith("The first conv layer of Plain-20 receives")

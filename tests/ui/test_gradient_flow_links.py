@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import APP
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _only_shipped_runs(tmp_path, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "runs"))  # no local runs: only what ships
-    st.cache_data.clear()
-    yield
+pytestmark = pytest.mark.usefixtures('only_shipped_runs')
 
 
 def test_a_shared_link_sets_the_gradient_flow_page():

@@ -5,26 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import APP
 from tests.helpers import _texts
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-
-
-@pytest.fixture
-def at() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+pytestmark = pytest.mark.usefixtures('clear_streamlit_caches')
 
 
 def _home_with_machine(at: AppTest) -> AppTest:

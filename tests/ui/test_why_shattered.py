@@ -7,39 +7,14 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import APP, shipped_pairs, why_page
 from tests.helpers import _texts
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _only_shipped_runs(tmp_path, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "runs"))  # no local runs: only what ships
-    st.cache_data.clear()
-    yield
-
-
-def _why(tab: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.switch_page("pages/why_it_works.py")
-    if tab:
-        at.query_params["tab"] = tab  # the tab is part of the URL; only the open tab computes
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _shipped_pairs() -> list[str]:
-    from resnet_viz.runs.twins import twin_pairs
-
-    return [p.label() for p in twin_pairs() if p.shipped]
+pytestmark = pytest.mark.usefixtures('only_shipped_runs')
 
 
 def test_shattered_tab_at_initialisation():
-    at = _why("Shattered gradients")
+    at = why_page("Shattered gradients")
     at.select_slider(key="sh_depth").set_value(20).run()
     at.select_slider(key="sh_n").set_value(64).run()
     assert not at.exception, at.exception
@@ -62,9 +37,9 @@ def test_shattered_tab_at_initialisation():
 
 
 def test_shattered_tab_on_trained_twins():
-    if not _shipped_pairs():
+    if not shipped_pairs():
         pytest.skip("no shipped twins in assets/runs")
-    at = _why("Shattered gradients")
+    at = why_page("Shattered gradients")
     at.radio(key="sh_weights").set_value("trained").run()
     at.select_slider(key="sh_n").set_value(64).run()
     assert not at.exception, at.exception

@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.apptests import png_of, your_data_page
 from tests.helpers import _texts, symlink_entry, valid_entries, write_zip
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _own_run_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path / "shared-runs"))
-
-
-def _your_data() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.switch_page("pages/your_data.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _png(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, "PNG")
-    return buf.getvalue()
+pytestmark = pytest.mark.usefixtures('own_run_store')
 
 
 def test_zip_report_lists_classes_counts_and_skipped_files_and_refuses_bombs(tmp_path):
     entries = valid_entries("pets/")
     entries["pets/cat/notes.txt"] = b"not an image"
     entries["pets/dog/broken.png"] = b"\x89PNG\r\n\x1a\n broken"
-    entries["../escape.png"] = _png(np.zeros((8, 8, 3), np.uint8))
+    entries["../escape.png"] = png_of(np.zeros((8, 8, 3), np.uint8))
     entries[symlink_entry("pets/fox/link.png", "/etc/passwd")] = b"/etc/passwd"
     good = write_zip(tmp_path / "pets.zip", entries)
-    at = _your_data()
+    at = your_data_page()
     at.radio(key="yd_source").set_value("upload a .zip").run()
     assert "Upload a .zip" in _texts(at)
     at.file_uploader(key="yd_zip").upload("pets.zip", good.read_bytes(), "application/zip").run()
@@ -65,7 +44,7 @@ def test_zip_report_lists_classes_counts_and_skipped_files_and_refuses_bombs(tmp
 
 
 def test_server_folder_errors_are_friendly(tmp_path):
-    at = _your_data()
+    at = your_data_page()
     at.radio(key="yd_source").set_value("folder on this server").run()
     at.text_input(key="yd_folder").input(str(tmp_path / "missing")).run()
     assert any("does not exist" in e.value for e in at.error)
