@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from resnet_viz.ui.access import check_page_rate
 from resnet_viz.ui.common import boot, page_running, sidebar
 from resnet_viz.ui.figures import lesson_pack_button, start_page
 
@@ -24,6 +25,7 @@ page = st.navigation(pages)
 with page_running():  # the start-up thread's warm-up steps wait while a page script runs
     sidebar(wait_for_torch=page.url_path != "")  # Home renders before torch is loaded (see pages/home.py)
     start_page()
+    check_page_rate()  # a tab that asks faster than its share gets a message, not the server's CPU
     page.run()
     with st.sidebar:
         lesson_pack_button()  # every figure the page just drew, as one zip

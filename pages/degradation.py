@@ -1,11 +1,10 @@
 """Degradation: a deeper plain net trains worse, a deeper ResNet trains better (paper Figures 1, 6, 7)."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from resnet_viz.lessons.degradation import curves_reading_guide, one_depth_note
 from resnet_viz.runs.twins import run_sets
+from resnet_viz.ui.access import server_folder_input
 from resnet_viz.ui.common import header
 from resnet_viz.ui.degradation import URL, live_panel, live_tag, responses_section, train_buttons
 
@@ -45,8 +44,8 @@ else:
             "3 epochs on 2,000 built-in shapes images, takes a few minutes on a laptop CPU.", icon=":material/info:")
 
 st.subheader("Train now")
-st.caption("Trains plain and ResNet at both depths one after another in the background (one training job per "
-           "machine; others queue). You can leave the page: the runs keep going and appear above.")
+st.caption("Trains plain and ResNet at both depths one after another in the background, in the machine's job queue "
+           "(shown below). You can leave the page: the runs keep going and appear above.")
 t1, t2, t3, t4 = st.columns([1.4, 1, 1, 1])
 data_choice = t1.selectbox("Data", ["shapes, 2,000 images (quick demo)", "shapes, 10,000 images", "CIFAR-10",
                                     "image folder on the server"], key="train_data")
@@ -57,9 +56,9 @@ depth_pair = t4.selectbox("Depths", ["20 vs 56", "20 vs 32", "32 vs 44", "20 vs 
 data = {"shapes, 2,000 images (quick demo)": "shapes:2000", "shapes, 10,000 images": "shapes:10000",
         "CIFAR-10": "cifar10"}.get(data_choice)
 if data is None:
-    folder = st.text_input("Folder on the server (class sub-folders, optional train/ and test/)", key="train_folder")
+    folder = server_folder_input("Folder on the server (class sub-folders, optional train/ and test/)", "train_folder")
     data = f"imagefolder:{folder}" if folder else None
-    if folder and not (Path(folder) / "test").is_dir() and not (Path(folder) / "val").is_dir():
+    if folder and not (folder / "test").is_dir() and not (folder / "val").is_dir():
         st.caption("No test/ sub-folder: 20 % of every class is held out as test images (stratified, seed 0), "
                    "as on the Your data page.")
 d1, d2 = (int(v) for v in depth_pair.split(" vs "))

@@ -5,9 +5,11 @@ import streamlit as st
 
 from resnet_viz.data.examples import data_key
 from resnet_viz.training.config import cli_command
-from resnet_viz.training.jobs import set_active, set_pid, set_runs, start_set, stop_set
+from resnet_viz.training.jobs import set_active, set_runs, start_set, stop_set
 from resnet_viz.training.plan import Plan
+from resnet_viz.ui.access import is_teacher, owner
 from resnet_viz.ui.common import friendly_errors, header, scratch
+from resnet_viz.ui.jobs import queue_panel
 from resnet_viz.ui.yourdata_results import results_section, upload_pair
 from resnet_viz.ui.yourdata_source import EXAMPLE, FOLDER, UPLOAD, data_report, find_data
 from resnet_viz.ui.yourdata_train import batch_size_for, live_panel, weights_warning
@@ -56,7 +58,8 @@ tag = plan.tag(data_key(spec))
 b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Train", key="yd_train", type="primary", disabled=weights_missing is not None):
     with friendly_errors("Starting the training job"):
-        started = start_set(tag, plan.configs(spec), root=scr.runs, env=scr.job_env)
+        started = start_set(tag, plan.configs(spec), root=scr.runs, env=scr.job_env, owner=owner(),
+                            one_per_owner=not is_teacher(), label=plan.queue_label(), work=plan.work(n_train))
         if started:
             st.toast("Training started in the background. You can look at other pages meanwhile.")
         elif all(r.status.get("state") == "finished" for r in set_runs(tag, plan.models, scr.runs)):
@@ -68,8 +71,7 @@ if b2.button("Stop", key="yd_stop", disabled=not set_active(tag, scr.runs)):
     st.warning("Asked both runs to stop; each keeps its last finished epoch.")
 
 live_panel(plan, tag, scr.runs)
-if set_pid(tag, scr.runs):
-    st.caption("One training job runs per server at a time; other users' jobs wait in a queue.")
+queue_panel("yd")
 
 # ----------------------------------------------------------------------------- 3. results
 

@@ -79,6 +79,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("RESNET_VIZ_CACHE") or Path.home() / ".cache" / "resnet-viz")
 
 
+def data_dir() -> Path:
+    """Where data sets are downloaded and made (CIFAR-10, the built-in examples): ``RESNET_VIZ_DATA`` or
+    ``<cache>/data``."""
+    env = os.environ.get("RESNET_VIZ_DATA")
+    return Path(env).expanduser() if env else cache_dir() / "data"
+
+
 def hub_checkpoint_dir() -> Path:
     """torch.hub's checkpoint cache (``$TORCH_HOME/hub/checkpoints``), shared with torchvision."""
     import torch

@@ -8,6 +8,7 @@ import fcntl
 import os
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,11 @@ os.environ.pop("RESNET_VIZ_WEIGHTS_DIRS", None)
 # 2 unless the caller sets it (RESNET_VIZ_THREADS=1 where several test runs share the cores); the thresholds on
 # trained results were measured with 1 and 2.
 TEST_THREADS = max(1, int(os.environ.get("RESNET_VIZ_THREADS") or 2))
+# Server folders are allowed only under these roots (issue #17): the tests' temporary folders and their data.
+# Tests of refused folders set their own.
+TEST_DATA = Path(os.environ.get("RESNET_VIZ_TEST_DATA", Path.home() / ".cache" / "resnet-viz-test-data"))
+os.environ["RESNET_VIZ_DATA_ROOTS"] = os.pathsep.join(
+    [tempfile.gettempdir(), str(_SESSION_TMP), str(TEST_DATA), str(SHARED)])
 os.environ["RESNET_VIZ_THREADS"] = str(TEST_THREADS)
 
 
@@ -49,7 +55,7 @@ def cifar_jpg() -> Path:
     """The shared JPEG CIFAR-10, unpacked once into a cache folder (about 2 s)."""
     if not CIFAR_TAR.is_file():
         pytest.skip(f"{CIFAR_TAR} not found (../shared/data is absent)")
-    dest = Path(os.environ.get("RESNET_VIZ_TEST_DATA", Path.home() / ".cache" / "resnet-viz-test-data"))
+    dest = TEST_DATA
     done = dest / "cifar10-jpg" / ".complete"
     dest.mkdir(parents=True, exist_ok=True)
     with open(dest / ".unpack.lock", "w") as lock:  # two test processes at once unpack it only once
@@ -193,3 +199,24 @@ def at():
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def student_server(monkeypatch):
+    """The app as on a classroom server bound to every interface without a teacher secret: everyone is a
+    student and teacher actions are off (``server.address`` is ``localhost`` in .streamlit/config.toml, which
+    makes the local user the teacher everywhere else)."""
+    from streamlit import config
+
+    monkeypatch.delenv("RESNET_VIZ_TEACHER_SECRET", raising=False)
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    yield
+    config.set_option("server.address", before)
+
+
+@pytest.fixture
+def secret_server(student_server, monkeypatch):
+    """A classroom server with the teacher secret ``s3cret``: students until they log in."""
+    monkeypatch.setenv("RESNET_VIZ_TEACHER_SECRET", "s3cret")
+    return "s3cret"

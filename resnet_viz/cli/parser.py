@@ -12,7 +12,7 @@ from typing import Any
 from resnet_viz.cli.experiments import cmd_gradflow, cmd_landscape, cmd_lesion, cmd_shattered
 from resnet_viz.cli.images import cmd_blocks, cmd_classify, cmd_evaluate, cmd_explain
 from resnet_viz.cli.models import cmd_info, cmd_models
-from resnet_viz.cli.training import cmd_runs, cmd_train
+from resnet_viz.cli.training import cmd_jobs, cmd_runs, cmd_train
 
 Subparsers = Any  # argparse's _SubParsersAction, whose name is private
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Residual networks vs their plain twins: models, weights, data.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_models, add_info, add_evaluate, add_classify, add_gradflow, add_explain, add_blocks, add_train,
-                add_runs, add_lesion, add_shattered, add_landscape):
+                add_runs, add_jobs, add_lesion, add_shattered, add_landscape):
         add(sub)
     return p
 
@@ -175,6 +175,13 @@ def add_runs(sub: Subparsers) -> None:
     sp.add_argument("--responses-data", metavar="DATA", help="--export: also store the layer responses "
                     "(paper Figure 7) on the test split of DATA")
     sp.add_argument("--responses-images", type=int, default=1000)
+
+
+def add_jobs(sub: Subparsers) -> None:
+    sp = add_command(sub, "jobs", "the machine's background job queue (the one the app shows); --cancel stops one",
+                     cmd_jobs)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--cancel", metavar="ID", help="stop a queued or running job (its id from the list)")
 
 
 def add_lesion(sub: Subparsers) -> None:

@@ -1,5 +1,5 @@
-"""The ``train`` and ``runs`` commands: training a model into a run folder, and listing, deleting and exporting
-runs."""
+"""The ``train``, ``runs`` and ``jobs`` commands: training a model into a run folder; listing, deleting and
+exporting runs; the machine's job queue."""
 
 from __future__ import annotations
 
@@ -93,4 +93,38 @@ def cmd_runs(args: argparse.Namespace) -> int:
                    "state": r["state"], "train err %": pct(r["final"]["train_error"]),
                    "test err %": pct(r["final"]["test_error"]), "shipped": "yes" if r["shipped"] else ""}
                   for r in rows], ["name", "model", "data", "epochs", "state", "train err %", "test err %", "shipped"])
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """The machine's job queue (the one the app's pages show), or stop one job (the shell user is the teacher)."""
+    import time
+
+    from resnet_viz.training import queue
+
+    if args.cancel:
+        try:
+            t = queue.cancel(args.cancel, "cli", teacher=True)
+        except LookupError as e:
+            raise CliError(f"{args.cancel}: {e}") from None
+        print(f"asked {t.label} ({t.id}) to stop")
+        return 0
+    try:
+        slots = queue.job_slots()
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    live, now = queue.tickets(), time.time()
+    waits = queue.schedule(live, slots, now)
+    rows = [{"id": t.id, "place": queue.position(t.id, live), "owner": t.owner, "kind": t.kind, "label": t.label,
+             "progress": round(t.done_fraction(), 3),
+             "wait_s": None if t.running else (None if waits.get(t.id) is None else round(waits[t.id], 1))}
+            for t in live]
+    if args.json:
+        print(json.dumps({"slots": slots, "jobs": rows}, indent=2))
+        return 0
+    print(f"{slots} job slot(s); {sum(t.running for t in live)} running, {sum(not t.running for t in live)} waiting")
+    if rows:
+        print_table([{**r, "place": "running" if r["place"] == 0 else r["place"],
+                      "wait_s": "" if r["wait_s"] is None else r["wait_s"]} for r in rows],
+                    ["place", "kind", "owner", "label", "progress", "wait_s", "id"])
     return 0

@@ -21,7 +21,7 @@ from PIL import Image
 from resnet_viz.data.folders import FolderReport, UserDataError, UserImageFolder, normalise_split, scan_folder
 from resnet_viz.data.shapes import ShapesDataset
 from resnet_viz.data.uploads import zip_dataset
-from resnet_viz.env import cache_dir, can_reach, forced_offline
+from resnet_viz.env import can_reach, data_dir, forced_offline
 
 __all__ = ["DataUnavailable", "describe_dataset", "get_dataset", "parse_data_spec"]
 
@@ -72,8 +72,7 @@ def parse_data_spec(spec: str) -> tuple[str, str | None]:
 def _data_root(root: str | os.PathLike[str] | None) -> Path:
     if root is not None:
         return Path(root).expanduser()
-    env = os.environ.get("RESNET_VIZ_DATA")
-    return Path(env).expanduser() if env else cache_dir() / "data"
+    return data_dir()
 
 
 def _cifar_missing(root: Path, reason: str) -> DataUnavailable:
@@ -119,6 +118,7 @@ def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
     is held out from it (stratified, seeded: ``folders.stratified_split``), so the two splits never
     share an image."""
     from torchvision.datasets import ImageFolder
+    from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
 
     path = Path(path_arg).expanduser()
     if not path.is_dir():
@@ -127,8 +127,13 @@ def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
     has = {n: (path / n).is_dir() for n in ("train", "test", "val")}
     if has["train"] and (has["test"] or has["val"]):
         base = next(path / n for n in names if has[n])
+        real = Path(os.path.realpath(base))
+
+        def inside(p: str) -> bool:  # torchvision follows links: a link out of the folder is not its image
+            return has_file_allowed_extension(p, IMG_EXTENSIONS) and Path(os.path.realpath(p)).is_relative_to(real)
+
         try:
-            return ImageFolder(str(base), transform=transform)
+            return ImageFolder(str(base), transform=transform, is_valid_file=inside)
         except FileNotFoundError:
             raise DataUnavailable(
                 f"No class folders with images found in '{base}' (expected {base}/<class name>/<image files>)."

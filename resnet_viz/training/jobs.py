@@ -7,14 +7,15 @@ them as JSON to the set's marker file ``.set-<tag>.json`` and spawns a detached 
 by one through the same engine as the CLI, writing progress to the run store. So a page reload, a second
 viewer or a server restart loses nothing, and one session's training never blocks another session's pages.
 
-One training job runs per machine at a time (an exclusive ``flock`` on ``<runs>/.train.lock``);
-later jobs wait for it with their runs marked "queued". Starting a set that is already queued or
-running does nothing (a second click does not start a duplicate).
+Every job waits for a slot of the machine's queue (``training.queue``: ``RESNET_VIZ_JOB_SLOTS`` at once, first
+come first served, one training job per student session), its runs marked "queued" meanwhile. Starting a
+set that is already queued or running does nothing (a second click does not start a duplicate).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 from resnet_viz.env import repo_root
 from resnet_viz.models.names import run_name
 from resnet_viz.runs.store import Run, pid_alive, read_json, runs_root, validate_name, write_json
+from resnet_viz.training import queue
 from resnet_viz.training.config import TrainConfig
 
 _children: list[subprocess.Popen] = []  # workers this process started; polled so they never linger as zombies
@@ -49,15 +51,6 @@ def _claim(path: Path):
             yield False
             return
         yield True
-
-
-@contextlib.contextmanager
-def _machine_job_lock():
-    """One heavy job (training or probe) per machine: the others wait here, shown as "queued"."""
-    runs_root().mkdir(parents=True, exist_ok=True)  # a fresh machine has no run store yet
-    with open(runs_root() / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def _launch(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -94,12 +87,15 @@ def set_pid(tag: str, root: Path | None = None) -> int | None:
 
 
 def start_set(tag: str, configs: Sequence[TrainConfig], *, root: Path | None = None,
-              env: dict[str, str] | None = None) -> bool:
+              env: dict[str, str] | None = None, owner: str = "teacher", one_per_owner: bool = False,
+              label: str | None = None, work: float | None = None) -> bool:
     """Train ``configs`` one after another as runs ``<model>-<tag>`` in the background. False if already active.
 
     The configs travel to the worker as JSON in the set's marker file ``<root>/.set-<tag>.json``. ``root`` is
     the run store of the set (default: the shared one; the "Your data" page uses a session's own folder); the
-    machine's job lock is the shared store's whatever the root. ``env`` is added to the worker's environment.
+    machine's queue is the shared store's whatever the root. ``env`` is added to the worker's environment.
+    The job is queued for ``owner`` (``queue.JobRefused`` if ``one_per_owner`` and the owner has a training job
+    already); ``label`` is what the queue shows of it, ``work`` its size in image-epochs (for estimated waits).
     """
     validate_name(tag)
     if not configs:
@@ -115,10 +111,19 @@ def start_set(tag: str, configs: Sequence[TrainConfig], *, root: Path | None = N
         for run in set_runs(tag, [c.model for c in configs], root):
             if not (run.status.get("state") == "finished"):
                 (run.path / "STOP").unlink(missing_ok=True)
-        marker = {"tag": tag, "configs": [c.to_dict() for c in configs], "pid": None, "started": time.time()}
+        runs = set_runs(tag, [c.model for c in configs], root)
+        ticket = queue.enqueue(owner, "train", label or f"{', '.join(r.name for r in runs)}",
+                               one_per_owner=one_per_owner, work=work, runs=[str(r.path) for r in runs])
+        marker = {"tag": tag, "configs": [c.to_dict() for c in configs], "pid": None, "started": time.time(),
+                  "ticket": ticket.id, "owner": owner}
         write_json(_marker(tag, root), marker)  # the worker reads its configs from here
-        proc = _launch(["-m", "resnet_viz.training.jobs", "set", str(_marker(tag, root))],
-                       root / f".set-{tag}.log", env)
+        try:
+            proc = _launch(["-m", "resnet_viz.training.jobs", "set", str(_marker(tag, root))],
+                           root / f".set-{tag}.log", env)
+        except OSError:
+            queue.drop(ticket.id)
+            raise
+        queue.attach(ticket.id, proc.pid)
         write_json(_marker(tag, root), {**marker, "pid": proc.pid})
         return True
 
@@ -131,35 +136,54 @@ def stop_set(tag: str, models: Sequence[str], root: Path | None = None) -> None:
 
 
 def _worker(marker: Path) -> int:
-    """Train the configs of the set ``marker`` describes, one after another, under the machine's job lock."""
+    """Train the configs of the set ``marker`` describes, one after another, once the queue gives it a slot."""
     from resnet_viz.env import configure_threads
-    from resnet_viz.training.engine import Diverged, train
 
-    configure_threads()
     spec = read_json(marker)
     configs = [TrainConfig.from_dict(c) for c in spec["configs"]]
     runs = set_runs(spec["tag"], [c.model for c in configs], marker.parent)
+    ticket = spec.get("ticket")
+    if ticket is None or queue.get(ticket) is None:  # started by hand (or its ticket was lost): queue it now
+        ticket = queue.enqueue(spec.get("owner", "cli"), "train", ", ".join(r.name for r in runs),
+                               runs=[str(r.path) for r in runs]).id
+    queue.attach(ticket, os.getpid())
     for run in runs:  # show the whole set as queued straight away
         if run.status.get("state") != "finished":
             run.path.mkdir(parents=True, exist_ok=True)
             write_json(run.path / "status.json", {"state": "queued", "message": "waiting for a free training slot",
                                                   "pid": os.getpid(), "updated": time.time()})
-    with _machine_job_lock():
+    with queue.slot(ticket, cancelled=lambda: all(r.stop_requested() for r in runs)) as slot:
+        configure_threads()
         for cfg, run in zip(configs, runs):
             if run.status.get("state") == "finished":
                 continue
-            if run.stop_requested():
+            if slot is None or run.stop_requested():
                 write_json(run.path / "status.json", {"state": "stopped", "message": "stopped before it started",
                                                       "updated": time.time()})
                 continue
-            try:  # the run's provenance records cli_command(cfg), the same training from the command line
-                train(cfg, run.path, resume=(run.path / "resume.pt").is_file())
-            except Diverged:
-                continue
-            except Exception as e:  # noqa: BLE001 - recorded in the run's status; go on with the next run
-                print(f"{run.name}: {type(e).__name__}: {e}", file=sys.stderr)
-                continue
+            _train_one(_on_slot_gpu(cfg, slot), run)
     return 0
+
+
+def _on_slot_gpu(cfg: TrainConfig, slot: int) -> TrainConfig:
+    """With several CUDA GPUs and one slot per GPU, the job in slot ``k`` trains on GPU ``k``."""
+    if cfg.device not in ("auto", "cuda"):
+        return cfg
+    import torch
+
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return dataclasses.replace(cfg, device=f"cuda:{slot % n}") if n > 1 else cfg
+
+
+def _train_one(cfg: TrainConfig, run: Run) -> None:
+    from resnet_viz.training.engine import Diverged, train
+
+    try:  # the run's provenance records cli_command(cfg), the same training from the command line
+        train(cfg, run.path, resume=(run.path / "resume.pt").is_file())
+    except Diverged:
+        pass
+    except Exception as e:  # noqa: BLE001 - recorded in the run's status; go on with the next run
+        print(f"{run.name}: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 # ----------------------------------------------------------------------------- probe jobs
@@ -191,11 +215,11 @@ def probe_state(key: str) -> dict:
     return st
 
 
-def start_probe(key: str, argv: list[str]) -> bool:
+def start_probe(key: str, argv: list[str], owner: str = "teacher", label: str | None = None) -> bool:
     """Run ``python -m resnet_viz ARGV --out <result> --progress-file <progress>`` in the background.
 
-    Probe jobs share the machine's job lock with training (``<runs>/.train.lock``): one heavy job at a
-    time, the others wait as "queued". A key that is finished, queued or running is not started again
+    Probe jobs share the machine's queue with training (``training.queue``): they wait for a slot as
+    "queued". A key that is finished, queued or running is not started again
     (an exclusive ``flock`` on the key's claim file makes simultaneous clicks start it once).
     Returns whether a job was started.
     """
@@ -206,23 +230,27 @@ def start_probe(key: str, argv: list[str]) -> bool:
             return False
         write_json(progress, {"state": "queued", "pid": None, "done": 0, "total": 1,
                               "message": "waiting for a free slot", "updated": time.time()})
-        _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), *argv],
-                progress.with_suffix(".log"))
+        ticket = queue.enqueue(owner, "probe", label or key, progress=str(progress))
+        proc = _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), ticket.id, *argv],
+                       progress.with_suffix(".log"))
+        queue.attach(ticket.id, proc.pid)
         return True
 
 
-def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
-    """Wait for the machine's job slot, then run the CLI command ``argv`` (the same one a teacher would type) in
-    a child process; a failure leaves its one-line reason in the progress file."""
+def _probe_worker(result: str, progress: str, ticket: str, argv: list[str]) -> int:
+    """Wait for a slot of the machine's queue, then run the CLI command ``argv`` (the same one a teacher would
+    type) in a child process; a failure leaves its one-line reason in the progress file."""
 
     def failed(msg: str) -> None:
         write_json(Path(progress), {"state": "failed", "message": msg, "error": msg, "pid": os.getpid(),
                                     "updated": time.time()})
 
     write_json(Path(progress), {"state": "queued", "pid": os.getpid(), "done": 0, "total": 1,
-                                "message": "waiting for a free slot (one heavy job at a time)",
-                                "updated": time.time()})
-    with _machine_job_lock():  # training included: the others wait here
+                                "message": "waiting for a free slot", "updated": time.time()})
+    if queue.get(ticket) is None:
+        ticket = queue.enqueue("cli", "probe", Path(result).stem, progress=progress).id
+    queue.attach(ticket, os.getpid())
+    with queue.slot(ticket):
         proc = subprocess.run([sys.executable, "-m", "resnet_viz", *argv, "--out", result, "--progress-file",
                                progress, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                               stdin=subprocess.DEVNULL, cwd=repo_root())
@@ -232,13 +260,14 @@ def _probe_worker(result: str, progress: str, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``set MARKER``: train a set (``start_set``); ``probe RESULT PROGRESS ARGV...``: a probe job."""
+    """``set MARKER``: train a set (``start_set``); ``probe RESULT PROGRESS TICKET ARGV...``: a probe job."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["probe"] and len(argv) >= 3:
-        return _probe_worker(argv[1], argv[2], argv[3:])
+    if argv[:1] == ["probe"] and len(argv) >= 4:
+        return _probe_worker(argv[1], argv[2], argv[3], argv[4:])
     if argv[:1] == ["set"] and len(argv) == 2:
         return _worker(Path(argv[1]))
-    print("usage: python -m resnet_viz.training.jobs set MARKER | probe RESULT PROGRESS ARGV...", file=sys.stderr)
+    print("usage: python -m resnet_viz.training.jobs set MARKER | probe RESULT PROGRESS TICKET ARGV...",
+          file=sys.stderr)
     return 2
 
 

@@ -44,3 +44,19 @@ class Plan:
         how = "all layers fine-tuned" if self.method == "finetune" else "a linear probe (only the last layer trains)"
         return (f"ResNet-{self.depth} from ImageNet weights, {how}, against Plain-{self.depth} from random weights; "
                 f"{self.size}x{self.size} px, {self.epochs} epochs")
+
+    def queue_label(self) -> str:
+        """What the machine's job queue shows of this pair to everyone (nothing about the data)."""
+        how = "from scratch" if self.approach == "scratch" else ("fine-tuned" if self.method == "finetune" else
+                                                                 "linear probe")
+        return f"ResNet-{self.depth} and Plain-{self.depth} on own images, {how}, {self.size} px, {self.epochs} epochs"
+
+    def work(self, n_train: int) -> float | None:
+        """The pair's size for the queue's estimated waits: epochs x training images x GFLOP per image of both
+        nets at the plan's size (None while the model statistics are not computed yet)."""
+        from resnet_viz.models.stats import model_stats, stats_cached
+
+        if not stats_cached():
+            return None
+        flops = {r["name"]: r["flops"] * (self.size / r["input_size"]) ** 2 for r in model_stats()}
+        return sum(self.epochs * n_train * flops.get(m, 0.0) / 1e9 for m in self.models) or None

@@ -21,6 +21,7 @@ from resnet_viz.models.registry import list_models
 from resnet_viz.probes.activations import residual_blocks
 from resnet_viz.probes.attribution import METHOD_NAMES, default_layer, explain, normalise, overlay_image
 from resnet_viz.probes.inference import classify
+from resnet_viz.ui.access import upload_allowed
 from resnet_viz.ui.common import compute_slot, friendly_errors, get_model, takeaway
 from resnet_viz.ui.figures import show_figure
 from resnet_viz.ui.inputs import png_bytes, seen_image
@@ -33,7 +34,7 @@ def user_checkpoint():
         arch = st.selectbox("Architecture", [m.name for m in list_models() if m.family != "zoo"], key="ce_arch")
         upload = st.file_uploader("Checkpoint (.safetensors, .pt, .pth, .th)", key="ce_ckpt",
                                   type=["safetensors", "pt", "pth", "th"])
-        if upload is not None:
+        if upload is not None and upload_allowed(upload):
             key = (arch, hashlib.sha1(upload.getvalue()).hexdigest())
             if st.session_state.get("ce_user_key") != key:
                 st.session_state.pop("ce_user_model", None)

@@ -15,8 +15,10 @@ import time
 import streamlit as st
 
 from resnet_viz import __version__
+from resnet_viz.classroom.limits import LimitExceeded
 from resnet_viz.env import can_reach, device_summary, hub_checkpoint_dir
 from resnet_viz.figures.style import PLAIN_COLOR, RESNET_COLOR
+from resnet_viz.ui.access import role_box
 
 # Nothing above imports torch (about 2 s, torchvision 1.5 s more): the Home page's first render needs neither.
 # The start-up thread imports them in the background; ``torch_ready()`` says, without waiting, when it has.
@@ -182,6 +184,7 @@ def sidebar(*, wait_for_torch: bool = True) -> None:
             show = st.toggle("Show controls", key="presenter_controls", value=False)
             st.markdown(PRESENTER_CSS if not show else PRESENTER_CSS.split("/* controls")[0] + "</style>",
                         unsafe_allow_html=True)
+        role_box()
         st.markdown(
             f"<span style='color:{PLAIN_COLOR};font-weight:700'>&#9632; plain (no skip)</span> &nbsp; "
             f"<span style='color:{RESNET_COLOR};font-weight:700'>&#9632; ResNet (skip)</span>",
@@ -218,6 +221,7 @@ def friendly_errors(what: str):
     from resnet_viz.data.datasets import DataUnavailable
     from resnet_viz.data.images import ImageError
     from resnet_viz.models.weights import WeightsError, WeightsUnavailable
+    from resnet_viz.training.queue import JobRefused
 
     try:
         yield
@@ -225,6 +229,8 @@ def friendly_errors(what: str):
         st.error(f"{what}: {e}", icon=":material/error:")
     except (WeightsUnavailable, DataUnavailable) as e:
         st.warning(f"{what}: {e}", icon=":material/cloud_off:")
+    except (JobRefused, LimitExceeded) as e:
+        st.warning(str(e), icon=":material/hourglass_top:")
     except Exception as e:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
         log.exception("unexpected error while %s", what)
         st.error(f"{what}: something went wrong ({type(e).__name__}). The rest of the app keeps working; "

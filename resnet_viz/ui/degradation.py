@@ -15,8 +15,10 @@ from resnet_viz.models.names import display_name, split_run_name
 from resnet_viz.runs.twins import common_epoch_errors
 from resnet_viz.training.config import TrainConfig
 from resnet_viz.training.jobs import set_active, set_runs, start_set, stop_set
+from resnet_viz.ui.access import teacher_only
 from resnet_viz.ui.common import compute_slot, friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
+from resnet_viz.ui.jobs import queue_panel
 
 URL = dict(bind="query-params")  # the settings are in the page's URL: a link reproduces the figure
 
@@ -108,7 +110,12 @@ def live_tag(data: str | None, preset: str, epochs: int) -> str:
 
 
 def train_buttons(tag: str, data: str | None, preset: str, epochs: int, models: list[str]) -> None:
-    """Start (once) or stop the set ``tag`` in the background, and show its job status while it is active."""
+    """Start (once) or stop the set ``tag`` in the background, and show its job status while it is active.
+    The runs go to the shared run store: a teacher action."""
+    if not teacher_only("Training into the shared run store"):
+        st.caption("Students: train your own ResNet and plain twin on the Your data page (in your session).")
+        queue_panel("deg")
+        return
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Train now", key="train_now", type="primary", disabled=data is None):
         with friendly_errors("Starting the training job"):
@@ -116,7 +123,8 @@ def train_buttons(tag: str, data: str | None, preset: str, epochs: int, models: 
                 from resnet_viz.data.datasets import get_dataset
 
                 get_dataset(data, "train")  # fail here, with the message, rather than in the background
-            started = start_set(tag, [TrainConfig(model=m, data=data, preset=preset, epochs=epochs) for m in models])
+            started = start_set(tag, [TrainConfig(model=m, data=data, preset=preset, epochs=epochs) for m in models],
+                                owner="teacher", label=f"{', '.join(display_name(m) for m in models)} ({tag})")
             if started:
                 st.success(f"Started: {', '.join(display_name(m) for m in models)} ({tag}). They appear above as "
                            f"they train.")
@@ -129,3 +137,4 @@ def train_buttons(tag: str, data: str | None, preset: str, epochs: int, models: 
         states = {display_name(split_run_name(r.name)[0]): r.status.get("message") or r.status.get("state")
                   for r in set_runs(tag, models)}
         st.caption("Job status: " + "; ".join(f"{k}: {v}" for k, v in states.items()))
+    queue_panel("deg")

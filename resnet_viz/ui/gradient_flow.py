@@ -20,6 +20,7 @@ from resnet_viz.lessons.gradients import (
     sweep_table,
 )
 from resnet_viz.models.names import display_name
+from resnet_viz.ui.access import upload_allowed
 from resnet_viz.ui.common import compute_slot, friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
 
@@ -40,6 +41,8 @@ def batch_uploads(source: str) -> tuple[str, list[bytes]]:
     files = st.file_uploader("Images for the batch (cycled and flipped to fill it; labels are random)",
                              type=SUPPORTED_TYPES, accept_multiple_files=True, key="images")
     for f in files or []:
+        if not upload_allowed(f):
+            continue
         try:
             load_image(f.getvalue())
             uploads.append(f.getvalue())

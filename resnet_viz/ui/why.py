@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import streamlit as st
 
@@ -13,7 +12,9 @@ from resnet_viz.data.datasets import DataUnavailable, get_dataset
 from resnet_viz.models.names import display_name
 from resnet_viz.runs.twins import data_for
 from resnet_viz.training.jobs import probe_state, start_probe
+from resnet_viz.ui.access import is_teacher, server_folder_input, teacher_only
 from resnet_viz.ui.common import friendly_errors, network_available
+from resnet_viz.ui.jobs import queue_panel
 
 URL = dict(bind="query-params")  # the settings are in the page's URL: a link reproduces the figure
 FOLDER = "a folder on this server..."
@@ -33,13 +34,13 @@ def data_choice(col, pair, key: str, split: str) -> str | None:
                            help=f"The {split} images the measurement uses: they must have the classes the nets "
                                 "were trained on")
     if choice == FOLDER:
-        folder = st.text_input(f"Folder with a {split}/ sub-folder of class folders", key=f"{key}_folder")
-        if not folder:
+        folder = server_folder_input(f"Folder with a {split}/ sub-folder of class folders", f"{key}_folder")
+        if folder is None:
             return None
-        if not (Path(folder).expanduser() / split).is_dir():
+        if not (folder / split).is_dir():
             st.warning(f"`{folder}` has no `{split}/` sub-folder of class folders.", icon=":material/folder_off:")
             return None
-        return f"imagefolder:{Path(folder).expanduser()}"
+        return f"imagefolder:{folder}"
     if choice == "cifar10":
         missing = cifar_missing(split)
         if missing and not network_available():
@@ -75,11 +76,15 @@ def plain_and_resnet(results: dict):
 
 
 def start_button(label: str, key: str, what: str, pair, keys: dict[str, str], argv: list[str]) -> None:
-    """A button that starts ``python -m resnet_viz ARGV --model M --weights <checkpoint>`` for both twins."""
+    """A button that starts ``python -m resnet_viz ARGV --model M --weights <checkpoint>`` for both twins; the
+    results go to the shared run store, so it is a teacher action."""
+    if not is_teacher():  # compute_note has said why
+        return
     if st.button(label, key=key, type="primary"):
         with friendly_errors(what):
             for m, r in pair.runs.items():
-                start_probe(keys[m], [*argv, "--model", m, "--weights", str(r.checkpoint)])
+                start_probe(keys[m], [*argv, "--model", m, "--weights", str(r.checkpoint)], owner="teacher",
+                            label=f"{what}: {display_name(m)}")
 
 
 def probe_panel(kind: str, keys: dict[str, str]) -> bool:
@@ -100,4 +105,14 @@ def probe_panel(kind: str, keys: dict[str, str]) -> bool:
             st.rerun()  # the jobs just finished: redraw the page with the figures
 
     panel()
+    if live:
+        queue_panel(f"why-{kind.split()[0].lower()}")
     return all(s["state"] == "finished" for s in states.values())
+
+
+def compute_note(what: str) -> None:
+    """For a student, above the settings of a computation: the jobs write into the shared run store, so only the
+    teacher starts them; results the teacher computed with the same settings are shown to everyone."""
+    if not is_teacher():
+        teacher_only(f"{what} into the shared run store")
+        st.caption("Results the teacher has computed with the settings below appear here for everyone.")

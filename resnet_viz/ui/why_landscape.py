@@ -11,7 +11,16 @@ from resnet_viz.runs.twins import data_for, store, stored
 from resnet_viz.training.jobs import probe_paths
 from resnet_viz.ui.common import friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
-from resnet_viz.ui.why import URL, data_choice, no_twins, plain_and_resnet, probe_key, probe_panel, start_button
+from resnet_viz.ui.why import (
+    URL,
+    compute_note,
+    data_choice,
+    no_twins,
+    plain_and_resnet,
+    probe_key,
+    probe_panel,
+    start_button,
+)
 
 
 def land_tab(pairs: dict) -> None:
@@ -51,6 +60,7 @@ def compute_landscapes(lpair) -> dict:
     from resnet_viz.probes.landscape import LandscapeResult
 
     land: dict[str, LandscapeResult] = {}
+    compute_note("Loss landscape")
     m1, m2, m3, m4, m5 = st.columns([2, 1, 1.2, 1.2, 1])
     ldata = data_choice(m1, lpair, "land_data", "train")
     dims = 2 if m2.radio("Slice", ["2-D", "1-D"], key="land_dims") == "2-D" else 1

@@ -22,7 +22,16 @@ from resnet_viz.runs.twins import data_for, store, stored
 from resnet_viz.training.jobs import probe_paths
 from resnet_viz.ui.common import friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
-from resnet_viz.ui.why import URL, data_choice, no_twins, plain_and_resnet, probe_key, probe_panel, start_button
+from resnet_viz.ui.why import (
+    URL,
+    compute_note,
+    data_choice,
+    no_twins,
+    plain_and_resnet,
+    probe_key,
+    probe_panel,
+    start_button,
+)
 
 
 def lesion_tab(pairs: dict) -> None:
@@ -51,6 +60,7 @@ def compute_lesions(pair) -> dict[str, LesionResult]:
     """The settings of a lesion study computed now, its background jobs and, once they have finished, their
     results (empty until then)."""
     results: dict[str, LesionResult] = {}
+    compute_note("Lesion study")
     d1, d2, d3 = st.columns([2, 1, 1])
     data = data_choice(d1, pair, "lesion_data", "test")
     n = d2.select_slider("Test images", options=[100, 200, 500, 1000, 2000], value=500, key="lesion_n")

@@ -8,6 +8,7 @@ from PIL import Image
 from resnet_viz.data.images import SUPPORTED_TYPES, ImageError, load_image
 from resnet_viz.data.samples import load_sample, sample_names
 from resnet_viz.models.weights import REFERENCE_FILES, available_weights
+from resnet_viz.ui.access import upload_allowed
 
 UNTRAINED = "untrained (random initialisation)"
 
@@ -24,6 +25,8 @@ def image_picker(key: str) -> tuple[Image.Image | None, str]:
     if f is None:
         st.caption("No image yet: showing the cat sample.")
         return load_sample(sample_names()[0]), sample_names()[0]
+    if not upload_allowed(f):
+        return None, f.name
     try:
         return load_image(f.getvalue()), f.name
     except ImageError as e:

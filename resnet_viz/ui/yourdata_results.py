@@ -15,6 +15,7 @@ from resnet_viz.models.names import display_name, run_name, split_run_name
 from resnet_viz.runs.evaluation import confusion, evaluation, per_class_accuracy
 from resnet_viz.runs.transfer import RunUploadError, pack_runs, save_to_store, unpack_runs
 from resnet_viz.runs.twins import run_label, twin_runs
+from resnet_viz.ui.access import teacher_only, upload_allowed
 from resnet_viz.ui.common import get_model, takeaway
 from resnet_viz.ui.figures import show_figure
 
@@ -101,6 +102,9 @@ def pair_actions(chosen: str, res, plain) -> None:
                        file_name=f"resnet-viz-{chosen}.zip", mime="application/zip", key="yd_download",
                        on_click="ignore")
     with d2.popover("Save to the shared run store", icon=":material/save:"):
+        if not teacher_only("Saving into the shared run store"):
+            st.caption("Download the pair instead: you can upload it again later, here or on another server.")
+            return
         st.caption("Every user of this server will see the pair on the image pages. Your images are not copied.")
         name = st.text_input("Name", value=chosen, key="yd_save_name")
         if st.button("Save", key="yd_save"):
@@ -115,7 +119,7 @@ def pair_actions(chosen: str, res, plain) -> None:
 def upload_pair(scr) -> None:
     """Load a pair downloaded before (its weights checked) into the session's runs."""
     up = st.file_uploader("Pair (.zip from the download button above)", type=["zip"], key="yd_run_zip")
-    if up is None:
+    if not upload_allowed(up):
         return
     sha = hashlib.sha256(up.getvalue()).hexdigest()[:16]
     if st.session_state.get("yd_uploaded") != sha:

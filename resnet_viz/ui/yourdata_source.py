@@ -15,6 +15,7 @@ from resnet_viz.data.folders import UserDataError, scan_folder, stratified_split
 from resnet_viz.data.uploads import prepare_zip
 from resnet_viz.figures.yourdata import class_counts_figure
 from resnet_viz.lessons.yourdata import checking_text, more_classes, skipped_title
+from resnet_viz.ui.access import server_folder_input, upload_allowed
 from resnet_viz.ui.figures import show_figure
 
 EXAMPLE, UPLOAD, FOLDER = "built-in example (600 shapes images, 3 classes)", "upload a .zip", "folder on this server"
@@ -64,13 +65,10 @@ def find_data(source: str, scr):
         return example_data()
     if source == UPLOAD:
         return uploaded_data(scr, cache)
-    folder = st.text_input("Folder on this server (class folders, optionally inside train/ and test/)",
-                           key="yd_folder", placeholder="/data/pets")
-    if not folder:
-        st.info("For teachers running the app themselves: type the path of a folder on the server.",
-                icon=":material/folder_open:")
+    path = server_folder_input("Folder on this server (class folders, optionally inside train/ and test/)",
+                               "yd_folder")
+    if path is None:
         return None
-    path = Path(folder).expanduser()
     if str(path) not in cache:
         try:
             cache[str(path)] = (f"imagefolder:{path}", None, scan_with_progress(path))
@@ -85,6 +83,8 @@ def uploaded_data(scr, cache: dict):
     f = st.file_uploader("Zip of class folders", type=["zip"], key="yd_zip",
                          help="Limits: 20,000 entries, 2 GB unpacked, 50 MB and 40 megapixels per image. "
                               "Files that are not images are skipped and listed below.")
+    if f is not None and not upload_allowed(f):
+        return None
     if f is None:
         st.info("Upload a .zip: one folder per class (`cat/`, `dog/`, ...), or `train/` and `test/` folders "
                 "of those. Without `test/`, 20 % of every class is held out for testing.",

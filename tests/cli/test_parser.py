@@ -12,8 +12,8 @@ from resnet_viz.cli import experiments, images, models, training
 from resnet_viz.cli.parser import build_parser
 from tests.conftest import ROOT
 
-COMMANDS = {"models", "info", "evaluate", "classify", "gradflow", "explain", "blocks", "train", "runs", "lesion",
-            "shattered", "landscape"}
+COMMANDS = {"models", "info", "evaluate", "classify", "gradflow", "explain", "blocks", "train", "runs", "jobs",
+            "lesion", "shattered", "landscape"}
 
 # One command line per line of README.md's "Command line" section, placeholders filled in.
 README_LINES = [
@@ -42,13 +42,14 @@ README_LINES = [
     ["shattered", "--models", "plain20,resnet20", "--weights", "shipped"],
     ["landscape", "--model", "resnet56", "--weights", "W", "--data", "D", "--dims", "2", "--steps", "21", "--span",
      "1", "--images", "128", "--json", "--out", "F"],
+    ["jobs", "--json", "--cancel", "ID"],
 ]
 
 FUNCTIONS = {"models": models.cmd_models, "info": models.cmd_info, "evaluate": images.cmd_evaluate,
              "classify": images.cmd_classify, "explain": images.cmd_explain, "blocks": images.cmd_blocks,
              "gradflow": experiments.cmd_gradflow, "lesion": experiments.cmd_lesion,
              "shattered": experiments.cmd_shattered, "landscape": experiments.cmd_landscape,
-             "train": training.cmd_train, "runs": training.cmd_runs}
+             "train": training.cmd_train, "runs": training.cmd_runs, "jobs": training.cmd_jobs}
 
 
 def parse(*argv: str):

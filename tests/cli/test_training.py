@@ -42,3 +42,24 @@ def test_cli_pretrained_flags(tmp_path, imagenet_resnet18):
     r = run_cli("train", "--model", "resnet18", "--pretrained", "--data", data, "--out", str(tmp_path / "y"),
                 env={"TORCH_HOME": str(tmp_path / "empty")})
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "are not cached and there is no network" in r.stderr
+
+
+def test_cli_jobs_lists_the_queue_and_cancels_as_the_teacher(tmp_path, monkeypatch):
+    import os
+
+    from resnet_viz.training import queue
+    from tests.conftest import run_cli_here
+
+    monkeypatch.setenv("RESNET_VIZ_RUNS", str(tmp_path))
+    t = queue.enqueue("s-abc", "train", "ResNet-20 and Plain-20 on own images", runs=[str(tmp_path / "r")])
+    queue.attach(t.id, os.getpid())
+    out = run_cli_here("jobs", "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["slots"] == 1 and [(j["id"], j["place"], j["owner"]) for j in got["jobs"]] == [(t.id, 1, "s-abc")]
+    assert "1 waiting" in run_cli_here("jobs").stdout
+    assert run_cli_here("jobs", "--cancel", t.id).returncode == 0
+    assert (tmp_path / "r" / "STOP").exists()
+    bad = run_cli_here("jobs", "--cancel", "nope")
+    assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
+        "error: nope: no such job in the queue (it may have ended already)"]

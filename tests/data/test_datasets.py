@@ -79,6 +79,21 @@ def test_get_dataset_imagefolder_with_split(tmp_path: Path):
     assert len(test) == 3 and test.classes == ["a", "b"] and test[0][0].shape == (8, 8, 3)
 
 
+def test_get_dataset_imagefolder_does_not_follow_links_out_of_the_folder(tmp_path: Path):
+    """torchvision's ImageFolder follows symbolic links: a link to an image (or a folder) outside the data folder
+    is not one of its images (a server folder cannot be used to read files elsewhere)."""
+    data, outside = tmp_path / "data", tmp_path / "private"
+    make_imagefolder(data / "train", {"a": 3, "b": 3})
+    make_imagefolder(data / "test", {"a": 1, "b": 1})
+    make_imagefolder(outside, {"secret": 2})
+    (data / "train" / "a" / "link.png").symlink_to(next((outside / "secret").iterdir()))
+    (data / "train" / "b" / "more").symlink_to(outside / "secret", target_is_directory=True)
+    (data / "train" / "a" / "inside.png").symlink_to(next((data / "train" / "b").glob("*.png")))  # stays inside
+    train = get_dataset(f"imagefolder:{data}", "train")
+    assert len(train) == 7
+    assert not any("private" in str(Path(p).resolve()) for p, _ in train.samples)
+
+
 def test_get_dataset_imagefolder_val_stands_in_for_test(tmp_path: Path):
     make_imagefolder(tmp_path / "train", {"a": 2})
     make_imagefolder(tmp_path / "val", {"a": 1})

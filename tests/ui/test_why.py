@@ -15,6 +15,7 @@ def test_lesion_tab_refuses_a_folder_without_test_images(tmp_path):
     at = why_page()
     if "stored results" in at.radio(key="lesion_mode").options:
         at.radio(key="lesion_mode").set_value("compute now").run()
+    (tmp_path / "nothing-here").mkdir()
     pick_folder(at, "lesion_data", tmp_path / "nothing-here")
     assert not at.exception, at.exception
     assert any("has no `test/` sub-folder" in w.value for w in at.warning)

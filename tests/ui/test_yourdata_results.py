@@ -10,7 +10,10 @@ from tests.helpers import _texts
 pytestmark = pytest.mark.usefixtures('own_run_store')
 
 
+@pytest.mark.usefixtures("student_server")
 def test_example_data_trains_both_twins_and_the_pair_classifies_with_its_class_names():
+    """As a student on a classroom server: training a pair in one's own session is allowed, saving it into the
+    shared run store is not."""
     at = your_data_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Images"] == "600" and metrics["Classes"] == "3" and metrics["Train / test"] == "480 / 120"
@@ -25,6 +28,8 @@ def test_example_data_trains_both_twins_and_the_pair_classifies_with_its_class_n
     charts = at.get("plotly_chart")
     assert len(charts) >= 3  # class counts, confusion matrices, per-class accuracy
     assert any("Download this pair" in b.proto.label for b in at.get("download_button"))
+    assert "**Saving into the shared run store** is a teacher action" in " ".join(i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "yd_save"]
     # the finished pair is offered on the image pages, with the user's class names
     at.switch_page("pages/classify_explain.py").run()
     pair = next(o for o in at.selectbox(key="ce_pair").options if o.startswith("Your data "))

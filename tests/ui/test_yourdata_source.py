@@ -47,7 +47,7 @@ def test_server_folder_errors_are_friendly(tmp_path):
     at = your_data_page()
     at.radio(key="yd_source").set_value("folder on this server").run()
     at.text_input(key="yd_folder").input(str(tmp_path / "missing")).run()
-    assert any("does not exist" in e.value for e in at.error)
+    assert any("is not a folder under" in e.value for e in at.error)
     (tmp_path / "one" / "cat").mkdir(parents=True)
     Image.new("RGB", (8, 8)).save(tmp_path / "one" / "cat" / "a.png")
     at.text_input(key="yd_folder").input(str(tmp_path / "one")).run()

@@ -1,0 +1,111 @@
+"""Per-session limits on a shared server: how often a browser tab may ask for a page run, and how many bytes it
+may upload. One student's runaway script (or thirty reloads a second) then slows only that student's tab.
+
+Settings (environment, read once per session): ``RESNET_VIZ_RUNS_PER_MIN`` (default 60 page runs a minute,
+in bursts of up to 40 or the rate, whichever is smaller), ``RESNET_VIZ_UPLOAD_MB`` (default 500 MB uploaded per
+session, each distinct file counted once; Streamlit's ``server.maxUploadSize`` still caps each file). ``0``
+switches a limit off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+RUNS_ENV, UPLOAD_ENV = "RESNET_VIZ_RUNS_PER_MIN", "RESNET_VIZ_UPLOAD_MB"
+DEFAULT_RUNS_PER_MIN, DEFAULT_BURST, DEFAULT_UPLOAD_MB = 60, 40, 500
+
+
+class LimitExceeded(Exception):
+    """A per-session limit was hit; the message is written for the student."""
+
+
+def _setting(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+        if value < 0:
+            raise ValueError
+        return value
+    except ValueError:
+        log.warning("%s=%r is not a number >= 0: using %s", name, raw, default)
+        return default
+
+
+class TokenBucket:
+    """``rate`` requests a second on average, in bursts of up to ``burst`` (rate 0: unlimited)."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.stamp = burst, clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Spend one token: 0 when there was one, else the seconds until there will be (nothing spent)."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return 0.0
+            return (1 - self.tokens) / self.rate
+
+
+def fmt_mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+class UploadBudget:
+    """The bytes a session may upload in all (``limit`` bytes; 0: unlimited); a file is counted once by key."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used, self.seen = limit, 0, set()
+        self._lock = threading.Lock()
+
+    def charge(self, key: str, nbytes: int, name: str = "this file") -> None:
+        """Count a new upload; ``LimitExceeded`` (with nothing counted) when it does not fit."""
+        with self._lock:
+            if key in self.seen:
+                return
+            if self.limit and self.used + nbytes > self.limit:
+                raise LimitExceeded(
+                    f"{name} ({fmt_mb(nbytes)}) is over this session's upload allowance: you have uploaded "
+                    f"{fmt_mb(self.used)} of the {fmt_mb(self.limit)} each session may upload on this shared "
+                    "server. Reuse what you uploaded, or close this tab and open the app again for a fresh allowance.")
+            self.seen.add(key)
+            self.used += nbytes
+
+
+@dataclass
+class SessionLimits:
+    """The limits of one session: its page-run bucket and its upload budget."""
+
+    runs: TokenBucket
+    uploads: UploadBudget
+    runs_per_min: float
+
+    @classmethod
+    def from_env(cls, clock: Callable[[], float] = time.monotonic) -> SessionLimits:
+        per_min = _setting(RUNS_ENV, DEFAULT_RUNS_PER_MIN)
+        burst = min(DEFAULT_BURST, per_min)
+        upload = UploadBudget(int(_setting(UPLOAD_ENV, DEFAULT_UPLOAD_MB) * 1e6))
+        return cls(TokenBucket(per_min / 60, burst, clock), upload, per_min)
+
+    def page_run(self) -> None:
+        """Count one page run; ``LimitExceeded`` when the tab asks faster than its share."""
+        wait = self.runs.take()
+        if wait > 0:
+            raise LimitExceeded(
+                f"This tab is asking the server faster than a shared server can answer everyone fairly (more than "
+                f"{self.runs_per_min:.0f} page updates a minute). Wait {max(1, round(wait))} s, then click again.")
