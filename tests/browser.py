@@ -38,15 +38,16 @@ class AppURL(str):
 
 
 @contextlib.contextmanager
-def running_app(env: dict | None = None, timeout: float = 90.0):
-    """``streamlit run app.py`` on a free loopback port; yields the base URL (an ``AppURL``, with the
-    server's ``pid``); stops it afterwards."""
+def running_app(env: dict | None = None, timeout: float = 90.0, address: str = "127.0.0.1"):
+    """``streamlit run app.py`` on a free port of ``address`` (default: loopback only, where the local user is the
+    teacher; ``0.0.0.0`` serves a class); yields the loopback base URL (an ``AppURL``, with the server's ``pid``);
+    stops it afterwards."""
     port = free_port()
     log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w") if (ROOT / "test-artifacts").is_dir() \
         else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
+         "--server.port", str(port), "--server.address", address],
         cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = AppURL(f"http://127.0.0.1:{port}")
     url.pid = proc.pid

@@ -125,3 +125,32 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
             wait_ready(page, 180_000)
             page.screenshot(path=str(docs / "home.png"))
         page.close()
+
+
+def test_a_classroom_server_keeps_teacher_actions_behind_the_secret(browser, tmp_path):
+    """Served on every interface with a teacher secret: a student is refused server folders with the reason; the
+    sidebar's login form with the right secret makes the session the teacher (and only that session)."""
+    env = {"RESNET_VIZ_CACHE": str(tmp_path / "cache"), "RESNET_VIZ_TEACHER_SECRET": "s3cret",
+           "RESNET_VIZ_DATA_ROOTS": str(tmp_path)}
+    with running_app(env, address="0.0.0.0") as url:
+        teacher, student = browser.new_page(), browser.new_context().new_page()
+        for page in (teacher, student):
+            page.goto(f"{url}/your_data?yd_source=folder+on+this+server")
+            wait_ready(page, 120_000)
+            assert "Reading a folder on the server is a teacher action" in page.locator(".stMain").inner_text()
+            assert page.locator(".st-key-yd_folder").count() == 0
+        teacher.get_by_text("Role: student").click()
+        teacher.get_by_label("Teacher secret").fill("wrong")
+        teacher.get_by_role("button", name="Log in").click()
+        teacher.get_by_text("That is not the teacher secret.").wait_for()
+        teacher.get_by_label("Teacher secret").fill("s3cret")
+        teacher.get_by_role("button", name="Log in").click()
+        teacher.locator(".st-key-yd_folder input").wait_for(timeout=60_000)
+        wait_ready(teacher)
+        teacher.locator(".st-key-yd_folder input").fill("/etc")
+        teacher.keyboard.press("Enter")
+        teacher.get_by_text("is outside the folders this server shares").wait_for(timeout=60_000)
+        student.reload()
+        wait_ready(student, 120_000)
+        assert student.locator(".st-key-yd_folder").count() == 0  # the other session is still a student
+        assert teacher.locator("[data-testid='stException']").count() == 0

@@ -32,12 +32,11 @@ SECRET, LOCAL, OFF = "secret", "local", "off"  # the three modes of a server
 HOW_TO_ENABLE = (
     "Teacher actions are off on this server: it accepts connections from other machines and no teacher secret "
     f"is set. To enable them, restart it with a secret: `{SECRET_ENV}=... streamlit run app.py` (or "
-    f"`{SECRET_KEY} = \"...\"` in `.streamlit/secrets.toml`), then log in under \"Teacher\" in the sidebar.")
+    f"`{SECRET_KEY} = \"...\"` in `.streamlit/secrets.toml`), then log in under \"Role\" in the sidebar.")
 PROXIED = (
     "Teacher actions are off: this request came through a proxy, so it cannot be told apart from a student's. "
-    f"Set a teacher secret (`{SECRET_ENV}`) and log in under \"Teacher\" in the sidebar.")
-LOG_IN = ("This is a teacher action: log in under \"Teacher\" in the sidebar with the secret the server was "
-          "started with.")
+    f"Set a teacher secret (`{SECRET_ENV}`) and log in under \"Role\" in the sidebar.")
+LOG_IN = "The teacher logs in under \"Role\" in the sidebar with the secret the server was started with."
 
 
 def is_loopback(address: str | None) -> bool:

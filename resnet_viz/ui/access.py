@@ -82,7 +82,7 @@ def role_box() -> None:
     """The sidebar's role line, with the login form when the server has a secret."""
     p = policy()
     teacher = is_teacher()
-    with st.expander("Teacher" if teacher else "Student", icon=":material/school:" if teacher else
+    with st.expander("Role: teacher" if teacher else "Role: student", icon=":material/school:" if teacher else
                      ":material/person:"):
         if p.mode == LOCAL and teacher:
             st.caption("You are the teacher: this server accepts connections from this machine only. To serve a "
@@ -136,6 +136,7 @@ def server_folder_input(label: str, key: str):
     from resnet_viz.data.roots import FolderRefused, roots_text, server_folder
 
     if not teacher_only("Reading a folder on the server"):
+        st.caption("Students: upload a .zip of your images instead; it stays in your session.")
         return None
     folder = st.text_input(label, key=key, placeholder="pets (inside the shared folder) or a full path",
                            help=f"Only folders under {roots_text()} (set RESNET_VIZ_DATA_ROOTS to share others).")

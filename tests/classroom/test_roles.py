@@ -44,7 +44,7 @@ def test_the_secret_is_checked_exactly():
 
 
 def test_each_refusal_says_how_to_become_the_teacher():
-    assert "log in" in Policy("s3cret", "0.0.0.0").refusal()
+    assert "logs in" in Policy("s3cret", "0.0.0.0").refusal()
     off = Policy(None, "0.0.0.0").refusal()
     assert "RESNET_VIZ_TEACHER_SECRET" in off and "secrets.toml" in off
     assert "proxy" in Policy(None, "localhost").refusal({"forwarded": "for=1.2.3.4"})

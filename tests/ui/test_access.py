@@ -75,6 +75,12 @@ def test_a_student_cannot_start_lesion_jobs_or_use_server_folders_there():
     assert "Lesion study into the shared run store** is a teacher action" in _infos(at)
     at.selectbox(key="lesion_data").set_value("a folder on this server...").run()
     assert not [t for t in at.text_input if t.key == "lesion_data_folder"]
+    at = why_page("Loss landscape")
+    if "stored results" in at.radio(key="land_mode").options:
+        at.radio(key="land_mode").set_value("compute now").run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.key == "land_run"]
+    assert "Loss landscape into the shared run store** is a teacher action" in _infos(at)
 
 
 def _login_script():
@@ -101,7 +107,7 @@ def test_the_teacher_logs_in_with_the_secret_and_out_again(secret_server):
 
     at = AppTest.from_function(_login_script, default_timeout=60)
     at.run()
-    assert "log in under" in _infos(at) and "TEACHER TOOLS" not in _texts(at)
+    assert "logs in under" in _infos(at) and "TEACHER TOOLS" not in _texts(at)
     _log_in(at, "wrong")
     assert any("not the teacher secret" in e.value for e in at.error)
     assert "TEACHER TOOLS" not in _texts(at)
@@ -122,7 +128,7 @@ def test_a_logged_in_teacher_is_still_held_to_the_roots(secret_server, tmp_path,
     monkeypatch.setenv("RESNET_VIZ_DATA_ROOTS", str(root))
     at = your_data_page()
     at.radio(key="yd_source").set_value("folder on this server").run()
-    assert "log in under" in _infos(at)
+    assert "logs in under" in _infos(at)
     assert not [t for t in at.text_input if t.key == "yd_folder"]
     at.session_state["_teacher"] = True  # what a correct secret in the login form sets
     at.run()
