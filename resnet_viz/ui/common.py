@@ -32,16 +32,39 @@ def _leave_mpa_v1() -> None:
     Streamlit treats an app with a ``pages/`` folder as a v1 multipage app until ``app.py`` has
     called ``st.navigation`` once in the process: the first visitor of a page URL would get that
     page without ``app.py`` (no layout, no shared sidebar, the v1 page list). Every page imports
-    this module, so the first such run switches the process to ``st.navigation`` and reruns,
-    which then goes through ``app.py`` as every later run does.
+    this module, so the first such run switches the process to ``st.navigation``; the page's
+    ``header()`` then reruns that session, which goes through ``app.py`` as every later run does.
+
+    The rerun is not raised here: an exception inside an import leaves the half-run modules that
+    import this one to other sessions importing them at the same moment (Python hands a waiting
+    importer the module object it found, which the failed import has dropped), and they fail with
+    "cannot import name" (seen with 30 students opening a page of a server that had just started).
     """
+    global _v1_session
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     if PagesManager.uses_pages_directory and st.runtime.exists():
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        ctx = get_script_run_ctx()
+        _v1_session = ctx.session_id if ctx is not None else None
 
 
+def _rerun_v1_session(rerun: bool) -> None:
+    """Rerun (``rerun``) or just forget the session whose run switched the process off v1."""
+    global _v1_session
+    if _v1_session is None:
+        return
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.session_id == _v1_session:
+        _v1_session = None
+        if rerun:
+            st.rerun()
+
+
+_v1_session: str | None = None
 _leave_mpa_v1()
 
 _boot_lock = threading.Lock()
@@ -98,6 +121,7 @@ IDLE_WAIT_S = 30.0  # the longest a step waits: the warm-up must finish even on 
 def page_running():
     """Mark a page script as running (app.py wraps the page in it)."""
     global _running, _last_end
+    _rerun_v1_session(rerun=False)  # this run goes through app.py already
     with _idle:
         _running += 1
     try:
@@ -202,6 +226,7 @@ def sidebar(*, wait_for_torch: bool = True) -> None:
 
 def header(title: str, question: str) -> None:
     """Page anatomy step 1: the title and the one question the page answers."""
+    _rerun_v1_session(rerun=True)  # the first run of a direct page link on a fresh server: through app.py
     st.title(title)
     st.markdown(f"**{question}**")
 
