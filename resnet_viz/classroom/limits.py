@@ -61,6 +61,11 @@ class TokenBucket:
                 return 0.0
             return (1 - self.tokens) / self.rate
 
+    def refund(self) -> None:
+        """Give back a token that ``take`` spent (the request it was for turned out not to count)."""
+        with self._lock:
+            self.tokens = min(self.burst, self.tokens + 1)
+
 
 def fmt_mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB"
@@ -82,7 +87,8 @@ class UploadBudget:
                 raise LimitExceeded(
                     f"{name} ({fmt_mb(nbytes)}) is over this session's upload allowance: you have uploaded "
                     f"{fmt_mb(self.used)} of the {fmt_mb(self.limit)} each session may upload on this shared "
-                    "server. Reuse what you uploaded, or close this tab and open the app again for a fresh allowance.")
+                    "server. Reuse what you have uploaded already, or ask the teacher (who sets "
+                    "RESNET_VIZ_UPLOAD_MB) for more.")
             self.seen.add(key)
             self.used += nbytes
 
@@ -98,7 +104,7 @@ class SessionLimits:
     @classmethod
     def from_env(cls, clock: Callable[[], float] = time.monotonic) -> SessionLimits:
         per_min = _setting(RUNS_ENV, DEFAULT_RUNS_PER_MIN)
-        burst = min(DEFAULT_BURST, per_min)
+        burst = max(1.0, min(DEFAULT_BURST, per_min))  # below 1 a minute the bucket would never hold a whole run
         upload = UploadBudget(int(_setting(UPLOAD_ENV, DEFAULT_UPLOAD_MB) * 1e6))
         return cls(TokenBucket(per_min / 60, burst, clock), upload, per_min)
 

@@ -231,8 +231,13 @@ def start_probe(key: str, argv: list[str], owner: str = "teacher", label: str | 
         write_json(progress, {"state": "queued", "pid": None, "done": 0, "total": 1,
                               "message": "waiting for a free slot", "updated": time.time()})
         ticket = queue.enqueue(owner, "probe", label or key, progress=str(progress))
-        proc = _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), ticket.id, *argv],
-                       progress.with_suffix(".log"))
+        try:
+            proc = _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), ticket.id,
+                            *argv], progress.with_suffix(".log"))
+        except OSError:
+            queue.drop(ticket.id)  # no worker: the ticket would hold a place in the queue for nothing
+            progress.unlink(missing_ok=True)
+            raise
         queue.attach(ticket.id, proc.pid)
         return True
 

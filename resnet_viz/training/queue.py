@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import heapq
 import json
+import logging
 import os
 import secrets
 import signal
@@ -28,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from resnet_viz.runs.store import Run, pid_alive, read_json, read_jsonl, runs_root, write_json
+
+log = logging.getLogger(__name__)
 
 SLOTS_ENV = "RESNET_VIZ_JOB_SLOTS"
 START_GRACE_S = 60.0  # a ticket whose worker has not started yet (no pid) is kept this long
@@ -51,7 +54,8 @@ def job_slots() -> int:
                 return int(raw)
         except ValueError:
             pass
-        raise ValueError(f"{SLOTS_ENV}={raw!r}: expected a whole number of job slots, 1 or more")
+        # a typo in the server's environment must not break every queue panel and worker: say so, use the default
+        log.warning("%s=%r is not a whole number of job slots >= 1: using the default", SLOTS_ENV, raw)
     try:
         import torch
 
@@ -155,10 +159,12 @@ def enqueue(owner: str, kind: str, label: str, *, one_per_owner: bool = False, w
 
 
 def attach(ticket_id: str, pid: int) -> None:
-    """Record the worker process of a ticket (a ticket whose worker dies is dropped)."""
-    d = read_json(queue_dir() / f"{ticket_id}.json")
-    if isinstance(d, dict):
-        write_json(queue_dir() / f"{ticket_id}.json", {**d, "pid": pid})
+    """Record the worker process of a ticket (a ticket whose worker dies is dropped). Under the queue lock: the
+    worker may be taking its slot (and saving ``started``/``slot``) at this very moment."""
+    with _queue_lock():
+        d = read_json(queue_dir() / f"{ticket_id}.json")
+        if isinstance(d, dict):
+            write_json(queue_dir() / f"{ticket_id}.json", {**d, "pid": pid})
 
 
 def drop(ticket_id: str) -> None:
@@ -204,10 +210,16 @@ def slot(ticket_id: str, *, cancelled: Callable[[], bool] = lambda: False, poll:
                 time.sleep(poll)
         yield me.slot
     finally:
-        if handle is not None:
-            record(me)
-            handle.close()
-        drop(ticket_id)
+        try:
+            if handle is not None:
+                try:
+                    record(me)  # the estimates' history: a full disk must not keep the slot or the ticket
+                except OSError:
+                    log.exception("could not record the finished job %s in the queue history", ticket_id)
+        finally:
+            if handle is not None:
+                handle.close()
+            drop(ticket_id)
 
 
 # ----------------------------------------------------------------------------- estimates

@@ -9,8 +9,6 @@ own state (server side), set only by a correct secret or by the server's own pol
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 
 import streamlit as st
 
@@ -18,9 +16,8 @@ from resnet_viz.classroom.limits import LimitExceeded, SessionLimits, TokenBucke
 from resnet_viz.classroom.roles import LOCAL, OFF, SECRET, Policy, teacher_secret
 
 LOGIN_KEY, OWNER_KEY, LIMITS_KEY, LOGIN_BUCKET_KEY = "_teacher", "_owner", "_limits", "_login_bucket"
-# failed logins of all sessions together: a brute force from many tabs is as slow as from one
+# wrong secrets of all sessions together: a brute force from many tabs is as slow as from one
 _failures = TokenBucket(rate=20 / 60, burst=20)
-_failures_lock = threading.Lock()
 
 
 def _secrets() -> dict | None:
@@ -68,13 +65,17 @@ def _log_in(p: Policy, attempt: str) -> None:
     if bucket.take() > 0:
         st.error("Too many attempts from this tab: wait a minute.", icon=":material/timer:")
         return
+    # the server-wide allowance is taken *before* the secret is compared: many fresh tabs together get no
+    # more guesses than it allows (a correct secret gives its token back)
+    wait = _failures.take()
+    if wait > 0:
+        st.error(f"Too many wrong secrets were tried on this server in the last minute: wait {wait:.0f} s.",
+                 icon=":material/timer:")
+        return
     if p.check(attempt):
+        _failures.refund()
         st.session_state[LOGIN_KEY] = True
         st.rerun()
-    with _failures_lock:
-        wait = _failures.take()
-    if wait > 0:
-        time.sleep(min(wait, 5.0))  # many wrong secrets from many tabs: each further try waits
     st.error("That is not the teacher secret.", icon=":material/key_off:")
 
 

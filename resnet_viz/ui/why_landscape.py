@@ -9,6 +9,7 @@ import streamlit as st
 
 from resnet_viz.runs.twins import data_for, store, stored
 from resnet_viz.training.jobs import probe_paths
+from resnet_viz.ui.access import is_teacher
 from resnet_viz.ui.common import friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
 from resnet_viz.ui.why import (
@@ -79,8 +80,9 @@ def compute_landscapes(lpair) -> dict:
     if probe_panel("Loss landscape", keys):
         with friendly_errors("Loss landscape"):
             land = {n: LandscapeResult.load(probe_paths(k)[0]) for n, k in keys.items()}
+            teacher = is_teacher()  # writing into the shared run store is a teacher action
             for n, r in lpair.runs.items():
-                if (ldata == data_for(r) and land[n].dims == 2 and land[n].steps >= 21
+                if (teacher and ldata == data_for(r) and land[n].dims == 2 and land[n].steps >= 21
                         and stored(r, "landscape") is None):
                     store(r, "landscape", land[n].to_json())  # keep it beside a local run
     return land

@@ -20,6 +20,7 @@ from resnet_viz.probes.lesion import LesionResult
 from resnet_viz.runs.store import read_json
 from resnet_viz.runs.twins import data_for, store, stored
 from resnet_viz.training.jobs import probe_paths
+from resnet_viz.ui.access import is_teacher
 from resnet_viz.ui.common import friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
 from resnet_viz.ui.why import (
@@ -75,10 +76,11 @@ def compute_lesions(pair) -> dict[str, LesionResult]:
                  ["lesion", f"--data={data}", "--limit", str(n), "--random-draws", str(draws)])
     if probe_panel("Lesion study", keys):
         with friendly_errors("Lesion study"):
+            teacher = is_teacher()  # writing into the shared run store is a teacher action
             for m, r in pair.runs.items():
                 got = LesionResult.from_json(json.loads(probe_paths(keys[m])[0].read_text()))
                 results[m] = got
-                if data == data_for(r) and n >= 1000 and not draws and stored(r, "lesion") is None:
+                if teacher and data == data_for(r) and n >= 1000 and not draws and stored(r, "lesion") is None:
                     store(r, "lesion", got.to_json())  # keep it beside a local run
     return results
 

@@ -28,6 +28,26 @@ def test_a_bucket_allows_a_burst_then_the_rate():
     assert [b.take() for _ in range(4)][-1] > 0
 
 
+def test_a_refund_gives_back_one_token_up_to_the_burst():
+    b = TokenBucket(rate=1.0, burst=2, clock=Clock())
+    assert b.take() == 0 and b.take() == 0 and b.take() > 0
+    b.refund()
+    assert b.take() == 0
+    b.refund(), b.refund(), b.refund()  # never above the burst
+    assert [b.take() for _ in range(3)][-1] > 0
+
+
+def test_a_rate_below_one_a_minute_still_allows_a_page_run(monkeypatch):
+    monkeypatch.setenv("RESNET_VIZ_RUNS_PER_MIN", "0.5")
+    clock = Clock()
+    lim = SessionLimits.from_env(clock)
+    lim.page_run()  # the burst is at least one run, or no student page would ever render
+    with pytest.raises(LimitExceeded):
+        lim.page_run()
+    clock.t = 120.0
+    lim.page_run()
+
+
 def test_rate_zero_is_unlimited():
     b = TokenBucket(rate=0, burst=0)
     assert all(b.take() == 0 for _ in range(1000))

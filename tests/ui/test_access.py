@@ -120,6 +120,30 @@ def test_the_teacher_logs_in_with_the_secret_and_out_again(secret_server):
     assert any("Too many attempts" in e.value for e in at.error)
 
 
+def test_wrong_secrets_from_many_tabs_share_one_server_wide_allowance(secret_server, monkeypatch):
+    """Fresh tabs each get five tries, but the server compares at most the shared allowance's secrets: once it
+    is spent, even the right secret is not checked until it refills."""
+    from streamlit.testing.v1 import AppTest
+
+    from resnet_viz.classroom.limits import TokenBucket
+    from resnet_viz.ui import access
+
+    monkeypatch.setattr(access, "_failures", TokenBucket(rate=1e-9, burst=3))
+    tabs = [AppTest.from_function(_login_script, default_timeout=60) for _ in range(2)]
+    for at in tabs:
+        at.run()
+    for at in tabs:
+        _log_in(at, "guess")
+    _log_in(tabs[0], "guess")
+    assert all(any("not the teacher secret" in e.value for e in at.error) for at in tabs)
+    _log_in(tabs[1], secret_server)  # the fourth try: the allowance is spent, the secret is not compared
+    assert any("Too many wrong secrets were tried on this server" in e.value for e in tabs[1].error)
+    assert "TEACHER TOOLS" not in _texts(tabs[1])
+    access._failures.refund()
+    _log_in(tabs[1], secret_server)
+    assert "TEACHER TOOLS" in _texts(tabs[1])
+
+
 def test_a_logged_in_teacher_is_still_held_to_the_roots(secret_server, tmp_path, monkeypatch):
     root, outside = tmp_path / "shared", tmp_path / "private"
     (root / "pets").mkdir(parents=True)

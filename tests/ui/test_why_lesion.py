@@ -49,3 +49,46 @@ def test_lesion_tab_computes_on_a_test_subset_in_the_background(cifar_jpg):
     assert any("lesion_plot" in c.proto.id for c in at.get("plotly_chart"))
 
 
+
+
+def _finished_lesion_script():
+    """compute_lesions of the first shipped pair, its jobs faked as finished with the pair's stored results."""
+    import streamlit as st
+
+    from resnet_viz.runs.twins import twin_pairs
+    from resnet_viz.ui.why_lesion import compute_lesions
+
+    pair = next(p for p in twin_pairs() if p.shipped)
+    st.write(f"results: {sorted(compute_lesions(pair))}")
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_only_the_teacher_keeps_a_finished_lesion_study_in_the_shared_store(monkeypatch, tmp_path, teacher):
+    """Everyone sees the results of a finished job, but a student's page never writes them into the run store."""
+    from streamlit.testing.v1 import AppTest
+
+    from resnet_viz.runs.twins import stored, twin_pairs
+    from resnet_viz.ui import why_lesion
+
+    pair = next((p for p in twin_pairs() if p.shipped and all(stored(r, "lesion") for r in p.runs.values())), None)
+    if pair is None:
+        pytest.skip("no shipped twins with lesion.json (bash scripts/precompute_why.sh)")
+    files = {}
+    for run in pair.runs.values():
+        files[run.name] = tmp_path / f"{run.name}.json"
+        files[run.name].write_text(json.dumps(stored(run, "lesion")))
+    writes = []
+    monkeypatch.setattr(why_lesion, "is_teacher", lambda: teacher)
+    monkeypatch.setattr(why_lesion, "probe_panel", lambda kind, keys: True)
+    monkeypatch.setattr(why_lesion, "probe_key", lambda kind, run, settings: run.name)
+    monkeypatch.setattr(why_lesion, "probe_paths", lambda key: (files[key], None))
+    monkeypatch.setattr(why_lesion, "stored", lambda run, kind: None)  # as if the store had no result yet
+    monkeypatch.setattr(why_lesion, "store", lambda run, kind, data: writes.append(run.name))
+    monkeypatch.setattr(why_lesion, "start_button", lambda *a, **k: None)
+    monkeypatch.setattr(why_lesion, "data_choice", lambda col, pair, key, split: why_lesion.data_for(pair.resnet))
+    at = AppTest.from_function(_finished_lesion_script, default_timeout=60)
+    at.session_state["lesion_n"] = 1000  # the settings a stored result needs
+    at.run()
+    assert not at.exception, at.exception
+    assert f"results: {sorted(pair.runs)}" in _texts(at)  # shown to everyone
+    assert sorted(writes) == (sorted(r.name for r in pair.runs.values()) if teacher else [])
