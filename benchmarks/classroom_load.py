@@ -40,12 +40,10 @@ import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,37 +361,6 @@ async def browse(url: str, images: list[Path], stagger: float | None, timeout: f
     return sessions
 
 
-@contextlib.contextmanager
-def server(cache: str, log_path: Path, timeout: float = 180.0):
-    """``streamlit run app.py`` on a free loopback port (offline, app cache in ``cache``), its output in
-    ``log_path``; yields ``(url, pid)``. Like ``tests.browser.running_app``, with the log always kept."""
-    from tests.browser import ROOT, free_port
-
-    port = free_port()
-    env = {**os.environ, "RESNET_VIZ_OFFLINE": "1", "RESNET_VIZ_CACHE": cache}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start (exit code {proc.poll()}); see {log_path}")
-                time.sleep(0.2)
-            yield url, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
 def log_errors(text: str) -> Counter:
     """The exceptions in a server log (the line that ends each traceback), counted."""
     out: Counter = Counter()
@@ -408,9 +375,12 @@ def log_errors(text: str) -> Counter:
 def run_pass(images: list[Path], stagger: float | None, timeout: float, shots: Path | None,
              work: Path, name: str, warm_up: bool = False) -> tuple[list[Session], RssSampler, Counter]:
     """A fresh server (empty app cache), the sessions against it, its RSS samples and its log's exceptions."""
-    log_path = work / f"streamlit-{name}.log"
-    with tempfile.TemporaryDirectory(prefix="rv-cache-") as cache, server(cache, log_path) as (url, pid):
-        sampler = RssSampler(pid)
+    from tests.browser import running_app
+
+    log_path = work / f"streamlit-{name}.log"  # kept: the report counts the exceptions in it
+    with (tempfile.TemporaryDirectory(prefix="rv-cache-") as cache,
+          running_app({"RESNET_VIZ_OFFLINE": "1", "RESNET_VIZ_CACHE": cache}, timeout=180.0, log_path=log_path) as url):
+        sampler = RssSampler(url.pid)
         sampler.start()
         try:
             sessions = asyncio.run(browse(url, images, stagger, timeout, shots, warm_up))

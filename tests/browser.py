@@ -38,13 +38,15 @@ class AppURL(str):
 
 
 @contextlib.contextmanager
-def running_app(env: dict | None = None, timeout: float = 90.0, address: str = "127.0.0.1"):
+def running_app(env: dict | None = None, timeout: float = 90.0, address: str = "127.0.0.1",
+                log_path: Path | None = None):
     """``streamlit run app.py`` on a free port of ``address`` (default: loopback only, where the local user is the
     teacher; ``0.0.0.0`` serves a class); yields the loopback base URL (an ``AppURL``, with the server's ``pid``);
-    stops it afterwards."""
+    stops it afterwards. The server's output goes to ``log_path``, else to ``test-artifacts/`` when that exists."""
     port = free_port()
-    log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w") if (ROOT / "test-artifacts").is_dir() \
-        else subprocess.DEVNULL
+    if log_path is None and (ROOT / "test-artifacts").is_dir():
+        log_path = ROOT / "test-artifacts" / f"streamlit-{port}.log"
+    log = open(log_path, "w") if log_path is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", address],
@@ -60,10 +62,11 @@ def running_app(env: dict | None = None, timeout: float = 90.0, address: str = "
                         break
             except OSError:
                 pass
+            where = f"; see {log_path}" if log_path is not None else ""
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+                raise RuntimeError(f"streamlit exited with code {proc.returncode}{where}")
             if time.monotonic() > deadline:
-                raise TimeoutError("streamlit did not become healthy")
+                raise TimeoutError(f"streamlit did not become healthy{where}")
             time.sleep(0.2)
         yield url
     finally:
