@@ -2,24 +2,25 @@
 
 import streamlit as st
 
+from resnet_viz.i18n import _
 from resnet_viz.ui.access import check_page_rate
 from resnet_viz.ui.common import boot, page_running, sidebar
 from resnet_viz.ui.figures import lesson_pack_button, start_page
 
-st.set_page_config(page_title="resnet-viz: why skip connections work", page_icon=":material/hub:",
+st.set_page_config(page_title=_("resnet-viz: why skip connections work"), page_icon=":material/hub:",
                    layout="wide")
 boot()
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
-    st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/trending_down:"),
-    st.Page("pages/degradation.py", title="Degradation", icon=":material/show_chart:"),
-    st.Page("pages/classify_explain.py", title="Classify and explain", icon=":material/center_focus_strong:"),
-    st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
-    st.Page("pages/block_anatomy.py", title="Inside a block", icon=":material/add_circle:"),
-    st.Page("pages/why_it_works.py", title="Why it works", icon=":material/science:"),
-    st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
+    st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+    st.Page("pages/architectures.py", title=_("Architectures"), icon=":material/account_tree:"),
+    st.Page("pages/gradient_flow.py", title=_("Gradient flow"), icon=":material/trending_down:"),
+    st.Page("pages/degradation.py", title=_("Degradation"), icon=":material/show_chart:"),
+    st.Page("pages/classify_explain.py", title=_("Classify and explain"), icon=":material/center_focus_strong:"),
+    st.Page("pages/feature_maps.py", title=_("Feature maps"), icon=":material/grid_view:"),
+    st.Page("pages/block_anatomy.py", title=_("Inside a block"), icon=":material/add_circle:"),
+    st.Page("pages/why_it_works.py", title=_("Why it works"), icon=":material/science:"),
+    st.Page("pages/your_data.py", title=_("Your data"), icon=":material/upload_file:"),
 ]
 page = st.navigation(pages)
 with page_running():  # the start-up thread's warm-up steps wait while a page script runs

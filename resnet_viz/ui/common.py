@@ -18,6 +18,7 @@ from resnet_viz import __version__
 from resnet_viz.classroom.limits import LimitExceeded
 from resnet_viz.env import can_reach, device_summary, hub_checkpoint_dir
 from resnet_viz.figures.style import PLAIN_COLOR, RESNET_COLOR
+from resnet_viz.i18n import LANGUAGES, SESSION_KEY, _, initial_language
 from resnet_viz.ui.access import role_box
 
 # Nothing above imports torch (about 2 s, torchvision 1.5 s more): the Home page's first render needs neither.
@@ -199,8 +200,22 @@ def presenter() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
+def language_picker() -> str:
+    """The sidebar's language picker: its first value is ``?lang=`` of the URL, else the browser's language
+    (when the app has it), else English; the URL keeps ``?lang=`` in step, so a copied link opens in the same
+    language. Returns the language."""
+    if SESSION_KEY not in st.session_state or st.session_state[SESSION_KEY] not in LANGUAGES:
+        st.session_state[SESSION_KEY] = initial_language()
+    lang = st.selectbox(":material/translate: " + _("Language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                        key=SESSION_KEY)
+    if st.query_params.get(SESSION_KEY) != lang:
+        st.query_params[SESSION_KEY] = lang
+    return lang
+
+
 def sidebar(*, wait_for_torch: bool = True) -> None:
     with st.sidebar:
+        language_picker()
         st.toggle("Presenter mode", key="presenter", bind="query-params",
                   help="Large fonts, thick lines, controls hidden: for a projector. The plain/ResNet colours stay "
                        "the same colour-blind-safe pair.")
