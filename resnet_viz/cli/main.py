@@ -18,12 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     from resnet_viz.data.datasets import DataUnavailable
     from resnet_viz.data.images import ImageError
     from resnet_viz.env import configure_threads
+    from resnet_viz.i18n import set_default_language
     from resnet_viz.models.registry import UnknownModel
     from resnet_viz.models.weights import WeightsError, WeightsUnavailable
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.command_line = command_line(argv)
+    set_default_language(args.lang)
     configure_threads()
     try:
         return args.fn(args, argv) if args.fn is cmd_train else args.fn(args)

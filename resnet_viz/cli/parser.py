@@ -13,13 +13,17 @@ from resnet_viz.cli.experiments import cmd_gradflow, cmd_landscape, cmd_lesion, 
 from resnet_viz.cli.images import cmd_blocks, cmd_classify, cmd_evaluate, cmd_explain
 from resnet_viz.cli.models import cmd_info, cmd_models
 from resnet_viz.cli.training import cmd_jobs, cmd_runs, cmd_train
+from resnet_viz.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 Subparsers = Any  # argparse's _SubParsersAction, whose name is private
+LANG_HELP = ("language of the sentences the library computes (lesson sentences, error messages, numbers in "
+             "them): en (default), vi, de, it or zh; the CLI's own output and --json stay English")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m resnet_viz",
                                 description="Residual networks vs their plain twins: models, weights, data.")
+    p.add_argument("--lang", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE, help=LANG_HELP)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_models, add_info, add_evaluate, add_classify, add_gradflow, add_explain, add_blocks, add_train,
                 add_runs, add_jobs, add_lesion, add_shattered, add_landscape):
@@ -30,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_command(sub: Subparsers, name: str, help: str, fn: Callable[..., int]) -> argparse.ArgumentParser:
     """A command's parser, with the same text as its summary line in ``--help`` and as its own description."""
     sp = sub.add_parser(name, help=help, description=help)
+    sp.add_argument("--lang", choices=list(LANGUAGES), default=argparse.SUPPRESS, help=LANG_HELP)
     sp.set_defaults(fn=fn)
     return sp
 

@@ -15,9 +15,10 @@ Every sentence the app shows goes through one of these:
   language of the session that draws it. Pass ``str(msg)`` to Streamlit (its protobuf fields take a
   ``str`` as it is, which would be the English value).
 
-The language: inside a Streamlit script run, the session's (the sidebar picker, ``?lang=`` in the URL, else the
-browser's language when it is one of ``LANGUAGES``, else English); elsewhere (the CLI, worker processes,
-background threads) English, or what ``use_language``/``set_default_language`` say (``--lang`` of the CLI).
+The language: inside a Streamlit script run, the session's (``resnet_viz.ui.language``: the sidebar picker,
+``?lang=`` in the URL, else the browser's language when it is one of ``LANGUAGES``, else English); elsewhere
+(the CLI, worker processes, background threads) English, or what ``use_language``/``set_default_language``
+say (``--lang`` of the CLI).
 
 The catalogs are ``locales/<lang>/LC_MESSAGES/messages.po`` (``scripts/i18n.sh`` runs ``pybabel
 extract``/``update``/``compile``); a ``.po`` without a newer compiled ``.mo`` beside it is compiled in
@@ -32,8 +33,8 @@ import gettext
 import io
 import re
 import string
-import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 LANGUAGES = {"en": "English", "vi": "Tiếng Việt", "de": "Deutsch", "it": "Italiano", "zh": "中文"}
@@ -44,6 +45,7 @@ SESSION_KEY = "lang"  # the sidebar picker's key in the session state, and the U
 
 _local = threading.local()
 _process_language = DEFAULT_LANGUAGE
+_source: Callable[[], str | None] | None = None
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention
@@ -85,36 +87,18 @@ def current_language() -> str:
     lang = getattr(_local, "lang", None)
     if lang is not None:
         return lang
-    if "streamlit" in sys.modules:  # never import Streamlit from the CLI
-        lang = _session_language()
-        if lang is not None:
+    if _source is not None:
+        lang = _source()
+        if lang in LANGUAGES:
             return lang
     return _process_language
 
 
-def _session_language() -> str | None:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx(suppress_warning=True)
-    if ctx is None:
-        return None
-    lang = ctx.session_state[SESSION_KEY] if SESSION_KEY in ctx.session_state else None
-    if lang in LANGUAGES:
-        return lang
-    return initial_language()
-
-
-def initial_language() -> str:
-    """A session's language before it has picked one: ``?lang=`` of its URL, else its browser's, else English."""
-    import streamlit as st
-
-    try:
-        lang = match_language(st.query_params.get(SESSION_KEY))
-        if lang is None:
-            lang = match_language(getattr(st.context, "locale", None))
-    except Exception:  # noqa: BLE001 - no URL or browser information (a bare script run): English
-        lang = None
-    return lang or DEFAULT_LANGUAGE
+def set_language_source(source: Callable[[], str | None] | None) -> None:
+    """Where the language of the running session comes from: ``resnet_viz.ui`` registers the Streamlit
+    session's (None outside a script run). This package knows nothing of Streamlit."""
+    global _source
+    _source = source
 
 
 @functools.cache
@@ -165,7 +149,7 @@ class _Formatter(string.Formatter):
 
     def format_field(self, value, format_spec):
         if isinstance(value, Msg):
-            value = str(value)
+            value = value.render(self.lang)
         text = format(value, format_spec)
         if self.lang == DEFAULT_LANGUAGE or isinstance(value, (bool, str)) or not _is_number(value):
             return text
@@ -174,8 +158,6 @@ class _Formatter(string.Formatter):
             return text
         return localize_number_text(text, self.lang)
 
-    def convert_field(self, value, conversion):
-        return str(value) if isinstance(value, Msg) and conversion is None else super().convert_field(value, conversion)
 
 
 def _is_number(value) -> bool:
@@ -227,7 +209,10 @@ def _(message: str, **params) -> str:
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:
     """The singular or plural form for ``n`` in the current language (``n`` is also a parameter)."""
-    lang = current_language()
+    return _render_plural(current_language(), singular, plural, n, params)
+
+
+def _render_plural(lang: str, singular: str, plural: str, n: int, params: dict) -> str:
     text = translations(lang).ngettext(singular, plural, n)
     params = {"n": n, **params}
     try:
@@ -245,11 +230,12 @@ class Msg(str):
         self.message, self.params = message, params
         return self
 
+    def render(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return str.__str__(self) if lang == DEFAULT_LANGUAGE else _render(lang, self.message, self.params)
+
     def __str__(self) -> str:
-        lang = current_language()
-        if lang == DEFAULT_LANGUAGE:
-            return str.__str__(self)
-        return _render(lang, self.message, self.params)
+        return self.render(current_language())
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -266,15 +252,13 @@ class PluralMsg(Msg):
     """A ``Msg`` with singular and plural forms chosen by its ``n`` parameter."""
 
     def __new__(cls, singular: str, plural: str, n: int, **params):
-        with use_language(DEFAULT_LANGUAGE):
-            english = ngettext(singular, plural, n, **params)
-        self = str.__new__(cls, english)
+        self = str.__new__(cls, _render_plural(DEFAULT_LANGUAGE, singular, plural, n, params))
         self.message, self.params = singular, params
         self.plural, self.n = plural, n
         return self
 
-    def __str__(self) -> str:
-        return ngettext(self.message, self.plural, self.n, **self.params)
+    def render(self, lang: str) -> str:
+        return _render_plural(lang, self.message, self.plural, self.n, self.params)
 
     def __reduce__(self):
         return (_restore_plural, (type(self), self.message, self.plural, self.n, self.params))
@@ -297,6 +281,6 @@ def render(value):
     return value
 
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "Msg", "N_", "PluralMsg", "_", "current_language", "initial_language",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "Msg", "N_", "PluralMsg", "_", "current_language", "set_language_source",
            "localize_number_text", "match_language", "ngettext", "num", "plotly_separators", "render",
            "set_default_language", "translations", "use_language"]
