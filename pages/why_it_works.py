@@ -4,6 +4,7 @@ of the same CLI commands a teacher would run; only the open tab computes anythin
 
 import streamlit as st
 
+from resnet_viz.i18n import _
 from resnet_viz.runs.twins import twin_pairs
 from resnet_viz.ui.common import header
 from resnet_viz.ui.why import URL
@@ -11,10 +12,13 @@ from resnet_viz.ui.why_landscape import land_tab
 from resnet_viz.ui.why_lesion import lesion_tab
 from resnet_viz.ui.why_shattered import shatter_tab
 
-header("Why it works", "Why do residual networks train so well? Three experiments that look inside trained twins.")
+header(_("Why it works"), _("Why do residual networks train so well? Three experiments that look inside trained "
+                            "twins."))
 
 pairs = {p.label(): p for p in twin_pairs()}
-tab_lesion, tab_shatter, tab_land = st.tabs(["Lesion study", "Shattered gradients", "Loss landscape"], key="tab", **URL)
+# the labels are the tab's value in the URL (?tab=): the Home page's lesson links use the same _() messages
+tab_lesion, tab_shatter, tab_land = st.tabs([_("Lesion study"), _("Shattered gradients"), _("Loss landscape")],
+                                            key="tab", **URL)
 
 for tab, body in ((tab_lesion, lesion_tab), (tab_shatter, shatter_tab), (tab_land, land_tab)):
     with tab:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from resnet_viz.i18n import _
+
 if TYPE_CHECKING:  # torch is imported where it is used: the Home page renders without it (issue #7)
     import torch
 
@@ -38,14 +40,16 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def device_summary() -> str:
-    """One line for status displays, e.g. 'CUDA: NVIDIA H100 (1 GPU)' or 'CPU: 2 threads'."""
+    """One line for status displays, e.g. 'CUDA: NVIDIA H100 (1 GPU)' or 'CPU: 2 threads' (in the current
+    language: the app's sidebar and Home; English from the CLI)."""
     import torch
 
     if torch.cuda.is_available():
-        return f"CUDA: {torch.cuda.get_device_name(0)} ({torch.cuda.device_count()} GPU)"
+        return _("CUDA: {gpu} ({n} GPU)", gpu=torch.cuda.get_device_name(0), n=torch.cuda.device_count())
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "Apple MPS"
-    return f"CPU: {torch.get_num_threads()} threads"
+    # TRANSLATORS: the compute this machine has: CPU and its number of torch threads
+    return _("CPU: {n} threads", n=torch.get_num_threads())
 
 
 _threads_set = False

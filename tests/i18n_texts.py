@@ -46,10 +46,10 @@ def _strings(msg, out: list[str]) -> None:
         if name in SKIP_FIELDS:
             continue
         if field.type == field.TYPE_MESSAGE:
-            for v in (value if field.label == field.LABEL_REPEATED else [value]):
+            for v in (value if field.is_repeated else [value]):
                 _strings(v, out)
         elif field.type == field.TYPE_STRING and name in TEXT_FIELDS:
-            out.extend(value if field.label == field.LABEL_REPEATED else [value])
+            out.extend(value if field.is_repeated else [value])
 
 
 def _figure_texts(spec: str, out: list[str]) -> None:

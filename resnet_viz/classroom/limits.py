@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from resnet_viz.i18n import _
+
 log = logging.getLogger(__name__)
 
 RUNS_ENV, UPLOAD_ENV = "RESNET_VIZ_RUNS_PER_MIN", "RESNET_VIZ_UPLOAD_MB"
@@ -23,7 +25,8 @@ DEFAULT_RUNS_PER_MIN, DEFAULT_BURST, DEFAULT_UPLOAD_MB = 60, 40, 500
 
 
 class LimitExceeded(Exception):
-    """A per-session limit was hit; the message is written for the student."""
+    """A per-session limit was hit; the message is written for the student (in the session's language: the limits
+    are checked in the session's own script run)."""
 
 
 def _setting(name: str, default: float) -> float:
@@ -68,7 +71,7 @@ class TokenBucket:
 
 
 def fmt_mb(n: int) -> str:
-    return f"{n / 1e6:,.1f} MB"
+    return _("{mb:,.1f} MB", mb=n / 1e6)
 
 
 class UploadBudget:
@@ -78,17 +81,18 @@ class UploadBudget:
         self.limit, self.used, self.seen = limit, 0, set()
         self._lock = threading.Lock()
 
-    def charge(self, key: str, nbytes: int, name: str = "this file") -> None:
+    def charge(self, key: str, nbytes: int, name: str | None = None) -> None:
         """Count a new upload; ``LimitExceeded`` (with nothing counted) when it does not fit."""
         with self._lock:
             if key in self.seen:
                 return
             if self.limit and self.used + nbytes > self.limit:
-                raise LimitExceeded(
-                    f"{name} ({fmt_mb(nbytes)}) is over this session's upload allowance: you have uploaded "
-                    f"{fmt_mb(self.used)} of the {fmt_mb(self.limit)} each session may upload on this shared "
-                    "server. Reuse what you have uploaded already, or ask the teacher (who sets "
-                    "RESNET_VIZ_UPLOAD_MB) for more.")
+                raise LimitExceeded(_(
+                    "{name} ({size}) is over this session's upload allowance: you have uploaded {used} of the "
+                    "{limit} each session may upload on this shared server. Reuse what you have uploaded already, "
+                    "or ask the teacher (who sets RESNET_VIZ_UPLOAD_MB) for more.",
+                    name=name or _("this file"), size=fmt_mb(nbytes), used=fmt_mb(self.used),
+                    limit=fmt_mb(self.limit)))
             self.seen.add(key)
             self.used += nbytes
 
@@ -112,6 +116,7 @@ class SessionLimits:
         """Count one page run; ``LimitExceeded`` when the tab asks faster than its share."""
         wait = self.runs.take()
         if wait > 0:
-            raise LimitExceeded(
-                f"This tab is asking the server faster than a shared server can answer everyone fairly (more than "
-                f"{self.runs_per_min:.0f} page updates a minute). Wait {max(1, round(wait))} s, then click again.")
+            raise LimitExceeded(_(
+                "This tab is asking the server faster than a shared server can answer everyone fairly (more than "
+                "{per_min:.0f} page updates a minute). Wait {seconds} s, then click again.",
+                per_min=self.runs_per_min, seconds=max(1, round(wait))))

@@ -23,20 +23,24 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from resnet_viz.i18n import N_, _
+
 SECRET_ENV = "RESNET_VIZ_TEACHER_SECRET"
 SECRET_KEY = "teacher_secret"
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
 
 SECRET, LOCAL, OFF = "secret", "local", "off"  # the three modes of a server
 
-HOW_TO_ENABLE = (
+# Why a student cannot do a teacher action (``Policy.refusal``): translated where they are drawn, with ``{env}`` the
+# secret's environment variable and ``{key}`` its name in secrets.toml. "Role" is the sidebar's "Role: student" box.
+HOW_TO_ENABLE = N_(
     "Teacher actions are off on this server: it accepts connections from other machines and no teacher secret "
-    f"is set. To enable them, restart it with a secret: `{SECRET_ENV}=... streamlit run app.py` (or "
-    f"`{SECRET_KEY} = \"...\"` in `.streamlit/secrets.toml`), then log in under \"Role\" in the sidebar.")
-PROXIED = (
+    "is set. To enable them, restart it with a secret: `{env}=... streamlit run app.py` (or "
+    "`{key} = \"...\"` in `.streamlit/secrets.toml`), then log in under \"Role\" in the sidebar.")
+PROXIED = N_(
     "Teacher actions are off: this request came through a proxy, so it cannot be told apart from a student's. "
-    f"Set a teacher secret (`{SECRET_ENV}`) and log in under \"Role\" in the sidebar.")
-LOG_IN = "The teacher logs in under \"Role\" in the sidebar with the secret the server was started with."
+    "Set a teacher secret (`{env}`) and log in under \"Role\" in the sidebar.")
+LOG_IN = N_("The teacher logs in under \"Role\" in the sidebar with the secret the server was started with.")
 
 
 def is_loopback(address: str | None) -> bool:
@@ -96,9 +100,9 @@ class Policy:
         return hmac.compare_digest(digest(attempt.strip()), digest(self.secret))
 
     def refusal(self, headers: Mapping[str, str] | None = None) -> str:
-        """Why a student cannot do a teacher action here, and what would enable it."""
+        """Why a student cannot do a teacher action here, and what would enable it (in the session's language)."""
         if self.mode == SECRET:
-            return LOG_IN
+            return _(LOG_IN)
         if self.mode == LOCAL and proxied(headers):
-            return PROXIED
-        return HOW_TO_ENABLE
+            return _(PROXIED, env=SECRET_ENV)
+        return _(HOW_TO_ENABLE, env=SECRET_ENV, key=SECRET_KEY)

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from resnet_viz.i18n import N_, Msg
+
 EXIT_ERROR = 2
 
 
@@ -65,16 +67,19 @@ class Progress:
         self.file = Path(args.progress_file) if getattr(args, "progress_file", None) else None
         self.bar = tqdm(total=1, desc=desc, unit=unit, file=sys.stderr, disable=args.quiet)
         self.last = 0.0
-        self.write("running", 0, 1, "loading the data")
+        self.write("running", 0, 1, N_("loading the data"))
 
-    def write(self, state: str, done: int, total: int, message: str) -> None:
+    def write(self, state: str, done: int, total: int, message) -> None:
+        """The status file the app reads: ``message`` in English, and its template when it is a ``Msg`` (the app
+        shows it in the language of the session that draws it; fixed texts are marked with ``N_``)."""
         if self.file:
             import time
 
             from resnet_viz.runs.store import write_json
+            from resnet_viz.training.queue import msg_fields
 
             write_json(self.file, {"state": state, "done": done, "total": total, "pid": os.getpid(),
-                                   "message": message, "updated": time.time()})
+                                   **msg_fields("message", message), "updated": time.time()})
 
     def __call__(self, done: int, total: int) -> None:
         import time
@@ -84,7 +89,7 @@ class Progress:
         self.bar.refresh()
         if self.file and (time.time() - self.last > 1 or done == total):
             self.last = time.time()
-            self.write("running", done, total, f"{100 * done / max(1, total):.0f} %")
+            self.write("running", done, total, Msg("{percent:.0f} %", percent=100 * done / max(1, total)))
 
     def close(self, message: str) -> None:
         self.bar.close()

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from resnet_viz.cli.common import CliError, Progress, check_classes, load_model_from_args, print_table
+from resnet_viz.i18n import Msg
 
 
 def _gradflow_sweep(args: argparse.Namespace) -> int:
@@ -108,7 +109,7 @@ def cmd_lesion(args: argparse.Namespace) -> int:
         from resnet_viz.runs.store import write_json
 
         write_json(Path(args.out), out)
-    progress.close(f"finished in {res.seconds:.0f} s")
+    progress.close(Msg("finished in {seconds:.0f} s", seconds=res.seconds))
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -195,7 +196,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     out = res.to_json()
     if args.out:
         res.save(args.out)
-    progress.close(f"finished in {res.seconds:.0f} s")
+    progress.close(Msg("finished in {seconds:.0f} s", seconds=res.seconds))
     if args.json:
         print(json.dumps(out, indent=2))
         return 0

@@ -22,12 +22,14 @@ from resnet_viz.data.folders import FolderReport, UserDataError, UserImageFolder
 from resnet_viz.data.shapes import ShapesDataset
 from resnet_viz.data.uploads import zip_dataset
 from resnet_viz.env import can_reach, data_dir, forced_offline
+from resnet_viz.i18n import Msg
 
 __all__ = ["DataUnavailable", "describe_dataset", "get_dataset", "parse_data_spec"]
 
 
 class DataUnavailable(RuntimeError):
-    """The requested data set is not on disk and cannot be fetched; the message says what to do."""
+    """The requested data set is not on disk and cannot be fetched; the message says what to do (a ``Msg``: it may
+    be raised in a training job and shown by a page, which translates it)."""
 
 
 _SPEC_FORMS = "'shapes', 'shapes:N', 'cifar10', 'imagefolder:PATH' or 'zip:FILE'"
@@ -45,9 +47,6 @@ _CIFAR_FILES = [
 ]
 _CIFAR_HOST = ("www.cs.toronto.edu", 443)
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-_ALTERNATIVES = (
-    "or use 'imagefolder:PATH' for your own images or 'shapes' for the built-in synthetic data set"
-)
 
 
 def parse_data_spec(spec: str) -> tuple[str, str | None]:
@@ -75,12 +74,12 @@ def _data_root(root: str | os.PathLike[str] | None) -> Path:
     return data_dir()
 
 
-def _cifar_missing(root: Path, reason: str) -> DataUnavailable:
-    return DataUnavailable(
-        f"CIFAR-10 is not available ({reason}). Put the extracted folder at {root / _CIFAR_DIR}/ "
-        f"({', '.join(_CIFAR_FILES)}) or the archive {_CIFAR_ARCHIVE} from {_CIFAR_URL} in {root}/ "
-        f"(the folder is set by RESNET_VIZ_DATA), {_ALTERNATIVES}."
-    )
+def _cifar_missing(root: Path, reason: str | Msg) -> DataUnavailable:
+    return DataUnavailable(Msg(
+        "CIFAR-10 is not available ({reason}). Put the extracted folder at {folder}/ ({files}) or the archive "
+        "{archive} from {url} in {root}/ (the folder is set by RESNET_VIZ_DATA), or use 'imagefolder:PATH' for your "
+        "own images or 'shapes' for the built-in synthetic data set.", reason=reason, folder=str(root / _CIFAR_DIR),
+        files=", ".join(_CIFAR_FILES), archive=_CIFAR_ARCHIVE, url=_CIFAR_URL, root=str(root)))
 
 
 def _cifar10(split: str, transform: Callable | None, root: Path, download: bool | None) -> Any:
@@ -96,11 +95,11 @@ def _cifar10(split: str, transform: Callable | None, root: Path, download: bool 
     archived = not extracted and check_integrity(str(root / _CIFAR_ARCHIVE), CIFAR10.tgz_md5)
     if not extracted and not archived:
         if forced_offline():
-            raise _cifar_missing(root, "RESNET_VIZ_OFFLINE is set and the files are not there")
+            raise _cifar_missing(root, Msg("RESNET_VIZ_OFFLINE is set and the files are not there"))
         if download is False:
-            raise _cifar_missing(root, "download=False and the files are not there")
+            raise _cifar_missing(root, Msg("download=False and the files are not there"))
         if not can_reach(_CIFAR_URL):
-            raise _cifar_missing(root, f"cannot reach {_CIFAR_HOST[0]} to download it")
+            raise _cifar_missing(root, Msg("cannot reach {host} to download it", host=_CIFAR_HOST[0]))
     try:
         root.mkdir(parents=True, exist_ok=True)
         return CIFAR10(root=str(root), train=split == "train", transform=transform, download=not extracted)
@@ -122,7 +121,7 @@ def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
 
     path = Path(path_arg).expanduser()
     if not path.is_dir():
-        raise DataUnavailable(f"Image folder '{path}' does not exist.")
+        raise DataUnavailable(Msg("Image folder '{folder}' does not exist.", folder=str(path)))
     names = ["train"] if split == "train" else ["test", "val"]
     has = {n: (path / n).is_dir() for n in ("train", "test", "val")}
     if has["train"] and (has["test"] or has["val"]):
@@ -135,11 +134,11 @@ def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
         try:
             return ImageFolder(str(base), transform=transform, is_valid_file=inside)
         except FileNotFoundError:
-            raise DataUnavailable(
-                f"No class folders with images found in '{base}' (expected {base}/<class name>/<image files>)."
-            ) from None
+            raise DataUnavailable(Msg("No class folders with images found in '{folder}' (expected {folder}/<class "
+                                      "name>/<image files>).", folder=str(base))) from None
     if (has["test"] or has["val"]) and not has["train"]:
-        raise DataUnavailable(f"Image folder '{path}' has a test folder but no 'train' folder next to it.")
+        raise DataUnavailable(Msg("Image folder '{folder}' has a test folder but no 'train' folder next to it.",
+                                  folder=str(path)))
     # rescanned when the folder or one of its class folders changes (files added, removed, renamed)
     key = (str(path.resolve()), max([path.stat().st_mtime] + [p.stat().st_mtime for p in path.iterdir() if p.is_dir()]))
     report = _SCANS.get(key)
@@ -148,7 +147,7 @@ def _imagefolder(path_arg: str, split: str, transform: Callable | None) -> Any:
     try:
         return UserImageFolder(report, split, transform)
     except UserDataError as e:
-        raise DataUnavailable(str(e)) from None
+        raise DataUnavailable(*e.args) from None  # its Msg, translated where it is shown
 
 
 def get_dataset(
@@ -178,7 +177,7 @@ def get_dataset(
         try:
             return zip_dataset(arg or "", split, transform)
         except UserDataError as e:
-            raise DataUnavailable(str(e)) from None
+            raise DataUnavailable(*e.args) from None
     return _imagefolder(arg or "", split, transform)
 
 

@@ -30,21 +30,10 @@ import torch.utils.data
 from PIL import Image
 
 from resnet_viz.data.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, SUPPORTED_TYPES, ImageError, load_image
+from resnet_viz.i18n import Msg
 
-__all__ = [
-    "FolderReport",
-    "Sample",
-    "Skipped",
-    "UserDataError",
-    "UserImageFolder",
-    "extension_problem",
-    "fmt_bytes",
-    "is_junk",
-    "normalise_split",
-    "scan_folder",
-    "stratified_split",
-    "tally",
-]
+__all__ = ["FolderReport", "Sample", "Skipped", "UserDataError", "UserImageFolder", "extension_problem", "fmt_bytes",
+           "is_junk", "normalise_split", "scan_folder", "stratified_split", "tally"]
 
 _MB = 1024 * 1024
 _GB = 1024 * _MB
@@ -55,7 +44,8 @@ _UNBALANCED = 3.0  # warn when largest class / smallest class exceeds this
 
 
 class UserDataError(ValueError):
-    """A problem with the user's archive or folder; the message is one friendly sentence."""
+    """A problem with the user's archive or folder; the message is one friendly sentence (a ``Msg``: the scans and
+    the training jobs run outside the page that shows it, which translates it; so are the reports' texts)."""
 
 
 class Skipped(NamedTuple):
@@ -83,13 +73,16 @@ def normalise_split(split: str) -> str:
     return split
 
 
-def fmt_bytes(n: int | float) -> str:
-    """``"512 KB"``, ``"3.5 MB"``, ``"2 GB"``: sizes in messages."""
+_SIZES = ("{n:.0f} KB", "{n:g} MB", "{n:g} GB")  # units, the same in every language: not in the catalogs
+
+
+def fmt_bytes(n: int | float) -> Msg:
+    """``"512 KB"``, ``"3.5 MB"``, ``"2 GB"``: sizes in messages (with the decimal separator of the language)."""
     if n >= _GB:
-        return f"{n / _GB:.1f}".removesuffix(".0") + " GB"
+        return Msg(_SIZES[2], n=round(n / _GB, 1))
     if n < _MB:
-        return f"{n / 1024:.0f} KB"
-    return f"{n / _MB:.1f}".removesuffix(".0") + " MB"
+        return Msg(_SIZES[0], n=n / 1024)
+    return Msg(_SIZES[1], n=round(n / _MB, 1))
 
 
 def _reason_kind(reason: str) -> str:
@@ -113,7 +106,7 @@ def extension_problem(name: str, extensions: Sequence[str]) -> str | None:
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix in extensions:
         return None
-    return f"not an image file (.{suffix})" if suffix else "not an image file (no extension)"
+    return Msg("not an image file (.{suffix})", suffix=suffix) if suffix else Msg("not an image file (no extension)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +211,7 @@ def _files_under(folder: Path, root: Path, skipped: list[Skipped]) -> list[Path]
             if is_junk(d):
                 continue
             if (here / d).is_symlink():
-                skipped.append(Skipped((here / d).relative_to(root).as_posix(), "symbolic link (not followed)"))
+                skipped.append(Skipped((here / d).relative_to(root).as_posix(), Msg("symbolic link (not followed)")))
                 continue
             keep.append(d)
         dirnames[:] = keep
@@ -227,7 +220,7 @@ def _files_under(folder: Path, root: Path, skipped: list[Skipped]) -> list[Path]
             if is_junk(f):
                 continue
             if path.is_symlink():
-                skipped.append(Skipped(path.relative_to(root).as_posix(), "symbolic link (not followed)"))
+                skipped.append(Skipped(path.relative_to(root).as_posix(), Msg("symbolic link (not followed)")))
                 continue
             found.append(path)
     return found
@@ -255,7 +248,7 @@ def scan_folder(
     """
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise UserDataError(f"Folder '{root}' does not exist.")
+        raise UserDataError(Msg("Folder '{folder}' does not exist.", folder=str(root)))
     report = FolderReport(root, _unwrap(root), "classes")
     pools = _split_pools(report)
     if pools is None:
@@ -285,12 +278,12 @@ def _split_pools(report: FolderReport) -> dict[str, Path] | None:
         report.layout = "train/test" if test is not None else "classes"
         for p in subdirs:
             if p not in (train, test):
-                report.skipped.append(Skipped(_relative(p, report.root) + "/", "folder outside train/ and test/ "
-                                              "(ignored)"))
+                report.skipped.append(Skipped(_relative(p, report.root) + "/",
+                                              Msg("folder outside train/ and test/ (ignored)")))
         return {"train": train, "test": test} if test is not None else {"all": train}
     if test is not None:
-        report.errors.append(f"'{_relative(test, report.root)}/' has no 'train/' folder next to it: add one with the "
-                             "training images, or put the class folders at the top level.")
+        report.errors.append(Msg("'{folder}/' has no 'train/' folder next to it: add one with the training images, "
+                                 "or put the class folders at the top level.", folder=_relative(test, report.root)))
         return None
     return {"all": report.base}
 
@@ -303,8 +296,8 @@ def _candidates(report: FolderReport, pools: dict[str, Path], extensions: Sequen
         for p in sorted(pool.iterdir(), key=lambda p: p.name):
             if is_junk(p.name) or (p.is_dir() and not p.is_symlink()):
                 continue
-            skipped.append(Skipped(_relative(p, root), "symbolic link (not followed)" if p.is_symlink()
-                                   else "not inside a class folder"))
+            skipped.append(Skipped(_relative(p, root), Msg("symbolic link (not followed)") if p.is_symlink()
+                                   else Msg("not inside a class folder")))
         for class_dir in _subdirs(pool):
             for path in _files_under(class_dir, root, skipped):
                 problem = extension_problem(path.name, extensions)
@@ -327,10 +320,11 @@ def _decode_all(
     for done, (split, cls, path) in enumerate(candidates, 1):
         try:
             load_image(path, max_bytes=max_bytes, max_pixels=max_pixels)
-        except ImageError as e:
-            report.skipped.append(Skipped(_relative(path, report.root), str(e)))
+        except ImageError as e:  # its Msg, when it has one: the report is shown later, maybe in other languages
+            reason = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Msg) else str(e)
+            report.skipped.append(Skipped(_relative(path, report.root), reason))
         except Exception:  # noqa: BLE001 - untrusted files: never let one stop the scan
-            report.skipped.append(Skipped(_relative(path, report.root), "not a readable image"))
+            report.skipped.append(Skipped(_relative(path, report.root), Msg("not a readable image")))
         else:
             accepted.append((split, cls, path))
         if progress is not None:
@@ -347,35 +341,46 @@ def _collect_samples(report: FolderReport, pools: dict[str, Path], accepted: lis
         only_train = sorted(set(found["train"]) - set(found["test"]))
         only_test = sorted(set(found["test"]) - set(found["train"]))
         if only_train or only_test:
-            detail = "; ".join(f"only in {where}/: {', '.join(names)}"
-                               for where, names in (("train", only_train), ("test", only_test)) if names)
-            report.warnings.append(f"Class folders differ between train/ and test/ ({detail}); "
-                                   "test images of classes without training images are left out.")
+            report.warnings.append(_differ(only_train, only_test))
     index = {c: k for k, c in enumerate(report.classes)}
     for split, cls, path in accepted:
         if cls not in index:
-            report.skipped.append(Skipped(_relative(path, root), f"class '{cls}' has no training images"))
+            reason = Msg("class '{name}' has no training images", name=cls)
+            report.skipped.append(Skipped(_relative(path, root), reason))
             continue
         report.samples.append(Sample(path.relative_to(report.base).as_posix(), index[cls], split))
     report.samples.sort(key=lambda s: (s.split, s.label, s.path))
     for split, pool in pools.items():
         for class_dir in _subdirs(pool):
             if class_dir.name not in found[split]:
-                report.warnings.append(f"Folder '{_relative(class_dir, root)}/' has no readable images and is ignored.")
+                report.warnings.append(Msg("Folder '{folder}/' has no readable images and is ignored.",
+                                           folder=_relative(class_dir, root)))
+
+
+def _differ(only_train: list[str], only_test: list[str]) -> Msg:
+    """The warning when the class folders of train/ and test/ differ."""
+    parts = [Msg("only in train/: {names}", names=", ".join(only_train))] if only_train else []
+    parts += [Msg("only in test/: {names}", names=", ".join(only_test))] if only_test else []
+    # TRANSLATORS: two clauses of one sentence ("only in train/: a, b; only in test/: c")
+    detail = parts[0] if len(parts) == 1 else Msg("{first}; {second}", first=parts[0], second=parts[1])
+    return Msg("Class folders differ between train/ and test/ ({detail}); test images of classes without training "
+               "images are left out.", detail=detail)
 
 
 def _check_usable(report: FolderReport, pools: dict[str, Path]) -> None:
     """Errors when the scan is not a usable data set: fewer than 2 classes, or no test image of them."""
-    where = f"'{_relative(report.base, report.root)}'" if report.base != report.root else "the folder"
+    # TRANSLATORS: {where} of "No class folders with images found in {where}" when the images are at the top level
+    where = Msg("'{folder}'", folder=_relative(report.base, report.root)) if report.base != report.root \
+        else Msg("the folder")
     if not report.classes:
-        report.errors.append(f"No class folders with images found in {where} "
-                             "(expected <class name>/<image files>, or train/ and test/ folders of those).")
+        report.errors.append(Msg("No class folders with images found in {where} (expected <class name>/<image "
+                                 "files>, or train/ and test/ folders of those).", where=where))
     elif len(report.classes) < 2:
-        report.errors.append(f"Only one class ('{report.classes[0]}') was found in {where}: "
-                             "at least 2 class folders with images are needed.")
+        report.errors.append(Msg("Only one class ('{name}') was found in {where}: at least 2 class folders with "
+                                 "images are needed.", name=report.classes[0], where=where))
     elif report.layout == "train/test" and not any(s.split == "test" for s in report.samples):
-        report.errors.append(f"'{_relative(pools['test'], report.root)}/' has no readable images of the training "
-                             "classes.")
+        report.errors.append(Msg("'{folder}/' has no readable images of the training classes.",
+                                 folder=_relative(pools["test"], report.root)))
 
 
 def _warn_balance(report: FolderReport) -> None:
@@ -385,13 +390,13 @@ def _warn_balance(report: FolderReport) -> None:
     totals = Counter(report.classes[s.label] for s in report.samples)
     tiny = [f"{c} ({totals[c]})" for c in report.classes if totals[c] < _TINY_CLASS]
     if tiny:
-        report.warnings.append(f"Classes with fewer than {_TINY_CLASS} images: {', '.join(tiny)}; "
-                               "accuracy on them will be noisy.")
+        report.warnings.append(Msg("Classes with fewer than {n} images: {classes}; accuracy on them will be noisy.",
+                                   n=_TINY_CLASS, classes=", ".join(tiny)))
     big, small = max(report.classes, key=totals.__getitem__), min(report.classes, key=totals.__getitem__)
     if totals[small] and totals[big] / totals[small] > _UNBALANCED:
-        report.warnings.append(f"Classes are unbalanced: '{big}' has {totals[big]} images, '{small}' only "
-                               f"{totals[small]} (more than {_UNBALANCED:g}x); accuracy will favour the larger "
-                               "classes.")
+        report.warnings.append(Msg("Classes are unbalanced: '{big}' has {n_big} images, '{small}' only {n_small} "
+                                   "(more than {ratio:g}x); accuracy will favour the larger classes.", big=big,
+                                   n_big=totals[big], small=small, n_small=totals[small], ratio=_UNBALANCED))
 
 
 # ---------------------------------------------------------------------------------------------

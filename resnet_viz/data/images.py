@@ -18,6 +18,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
+from resnet_viz.i18n import N_, Msg
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
@@ -47,32 +49,41 @@ ImageSource = bytes | bytearray | memoryview | str | os.PathLike | BinaryIO
 
 
 class ImageError(ValueError):
-    """A user-facing problem with an image; the message is one friendly sentence."""
+    """A user-facing problem with an image; the message is one friendly sentence (a ``Msg``: English as a value,
+    in the session's language when shown)."""
 
 
-def _format_mb(n_bytes: int) -> str:
-    return f"{n_bytes / _MB:.1f}".removesuffix(".0") + " MB"
+def _megabytes(n_bytes: int) -> int | float:
+    """Megabytes to one decimal, an int when whole (``50``, ``1.5``): shown in the language's number format."""
+    mb = round(n_bytes / _MB, 1)
+    return int(mb) if mb == int(mb) else mb
 
 
 def _too_large(n_bytes: int, max_bytes: int) -> ImageError:
-    return ImageError(f"The file is {_format_mb(n_bytes)}, larger than the {_format_mb(max_bytes)} limit.")
+    return ImageError(Msg("The file is {size} MB, larger than the {limit} MB limit.", size=_megabytes(n_bytes),
+                          limit=_megabytes(max_bytes)))
 
 
 def _too_many_pixels(
     n_pixels: int | None, max_pixels: int, size: tuple[int, int] | None = None
 ) -> ImageError:
-    dims = f"{size[0]}x{size[1]} = " if size else ""
-    count = f"{dims}{n_pixels:,} pixels" if n_pixels is not None else "too many pixels"
-    return ImageError(f"The image has {count}, more than the limit of {max_pixels:,} pixels.")
+    if n_pixels is None:
+        return ImageError(Msg("The image has too many pixels, more than the limit of {limit:,} pixels.",
+                              limit=max_pixels))
+    if size:
+        return ImageError(Msg("The image has {width}x{height} = {n:,} pixels, more than the limit of {limit:,} pixels.",
+                              width=size[0], height=size[1], n=n_pixels, limit=max_pixels))
+    return ImageError(Msg("The image has {n:,} pixels, more than the limit of {limit:,} pixels.", n=n_pixels,
+                          limit=max_pixels))
 
 
 def _read_source(src: ImageSource, max_bytes: int) -> tuple[bytes, str]:
-    """Return ``(data, display_name)``; refuse oversized input before reading it where possible."""
+    """Return ``(data, file name or None)``; refuse oversized input before reading it where possible."""
     if isinstance(src, (bytes, bytearray, memoryview)):
-        data, name = bytes(src), "The file"
+        data, name = bytes(src), None
     elif isinstance(src, (str, os.PathLike)):
         path = os.fspath(src)
-        name = f"'{os.path.basename(path)}'"
+        name = os.path.basename(path)
         try:
             size = os.path.getsize(path)
             if size > max_bytes:
@@ -80,10 +91,13 @@ def _read_source(src: ImageSource, max_bytes: int) -> tuple[bytes, str]:
             with open(path, "rb") as f:
                 data = f.read(max_bytes + 1)
         except OSError as e:
-            raise ImageError(f"{name} could not be opened ({e.strerror or 'unreadable file'}).") from None
+            if e.strerror:
+                raise ImageError(Msg("'{name}' could not be opened ({reason}).", name=name,
+                                     reason=e.strerror)) from None
+            raise ImageError(Msg("'{name}' could not be opened (unreadable file).", name=name)) from None
     elif hasattr(src, "read") or hasattr(src, "getvalue"):
         raw_name = getattr(src, "name", None)
-        name = f"'{os.path.basename(raw_name)}'" if isinstance(raw_name, str) and raw_name else "The file"
+        name = os.path.basename(raw_name) if isinstance(raw_name, str) and raw_name else None
         declared = getattr(src, "size", None)  # Streamlit's UploadedFile knows its size
         if isinstance(declared, int) and declared > max_bytes:
             raise _too_large(declared, max_bytes)
@@ -93,25 +107,34 @@ def _read_source(src: ImageSource, max_bytes: int) -> tuple[bytes, str]:
             else:
                 data = src.read(max_bytes + 1)
         except (OSError, ValueError) as e:
-            raise ImageError(f"{name} could not be read ({e}).") from None
+            raise ImageError(_named(name, N_("'{name}' could not be read ({reason})."),
+                                    N_("The file could not be read ({reason})."), reason=str(e))) from None
         if not isinstance(data, (bytes, bytearray)):
-            raise ImageError(f"{name} is not a binary file.")
+            raise ImageError(_named(name, N_("'{name}' is not a binary file."), N_("The file is not a binary file.")))
         data = bytes(data)
     else:
         raise TypeError(f"load_image expects bytes, a path or a binary file object, not {type(src).__name__}")
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
     if not data:
-        raise ImageError("The file is empty.")
+        raise ImageError(Msg("The file is empty."))
     return data, name
+
+
+def _named(name: str | None, with_name: str, without_name: str, **params) -> Msg:
+    """The sentence about the file ``name``, or about "the file" when it has no name (raw bytes): two
+    ``N_``-marked templates, the first with a ``{name}`` placeholder."""
+    return Msg.__new__(Msg, with_name, name=name, **params) if name else Msg.__new__(Msg, without_name, **params)
 
 
 def _not_readable(name: str, data: bytes) -> ImageError:
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        return ImageError(
-            f"{name} is not a readable image: HEIC/HEIF/AVIF is not supported, please convert it to PNG or JPEG."
-        )
-    return ImageError(f"{name} is not a readable image (unsupported format or damaged file).")
+        return ImageError(_named(
+            name, N_("'{name}' is not a readable image: HEIC/HEIF/AVIF is not supported, please convert it to PNG or "
+                     "JPEG."),
+            N_("The file is not a readable image: HEIC/HEIF/AVIF is not supported, please convert it to PNG or JPEG.")))
+    return ImageError(_named(name, N_("'{name}' is not a readable image (unsupported format or damaged file)."),
+                             N_("The file is not a readable image (unsupported format or damaged file).")))
 
 
 def _rescale(arr: np.ndarray) -> np.ndarray:
@@ -195,12 +218,13 @@ def load_image(
             raise _not_readable(name, data)
         if max(width, height) > MAX_ASPECT * min(width, height):
             # models resize the shorter side to 224-256 px: a 10 x 4,000,000 strip would become gigabytes
-            raise ImageError(f"The image is {width}x{height} pixels: more than {MAX_ASPECT}:1 is too elongated "
-                             "to classify. Crop it closer to a square.")
+            raise ImageError(Msg("The image is {width}x{height} pixels: more than {ratio}:1 is too elongated to "
+                                 "classify. Crop it closer to a square.", width=width, height=height, ratio=MAX_ASPECT))
         try:
             img.load()
         except MemoryError:
-            raise ImageError(f"{name} is too large to decode in the available memory.") from None
+            raise ImageError(_named(name, N_("'{name}' is too large to decode in the available memory."),
+                                    N_("The file is too large to decode in the available memory."))) from None
         except Exception:  # noqa: BLE001
             raise _not_readable(name, data) from None
         try:
@@ -211,7 +235,9 @@ def load_image(
             rgb = _to_rgb(upright, sixteen_bit=_is_sixteen_bit(img))
             rgb.load()
         except Exception:  # noqa: BLE001
-            raise ImageError(f"{name} has a colour mode ({img.mode}) that cannot be shown as RGB.") from None
+            raise ImageError(_named(name, N_("'{name}' has a colour mode ({mode}) that cannot be shown as RGB."),
+                                    N_("The file has a colour mode ({mode}) that cannot be shown as RGB."),
+                                    mode=img.mode)) from None
     return rgb
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from resnet_viz.data.folders import UserDataError
 from resnet_viz.env import data_dir
+from resnet_viz.i18n import _
 
 ROOTS_ENV = "RESNET_VIZ_DATA_ROOTS"
 
@@ -45,17 +46,20 @@ def server_folder(text: str, roots: list[Path] | None = None) -> Path:
     roots = roots if roots is not None else data_roots()
     typed = (text or "").strip()
     if not typed:
-        raise FolderRefused("Type the path of a folder on the server.")
+        raise FolderRefused(_("Type the path of a folder on the server."))
     if "\x00" in typed:
-        raise FolderRefused("That is not a folder path.")
+        raise FolderRefused(_("That is not a folder path."))
     path = Path(typed).expanduser()
     if not path.is_absolute():
         path = roots[0] / path
     real = Path(os.path.realpath(path))
     if not within(real, roots):
-        hint = "" if os.environ.get(ROOTS_ENV) else f" (set {ROOTS_ENV} when starting the server to share others)"
-        raise FolderRefused(f"`{typed}` is outside the folders this server shares: {roots_text(roots)}{hint}. "
-                            "Copy the data into one of them.")
+        if os.environ.get(ROOTS_ENV):
+            raise FolderRefused(_("`{typed}` is outside the folders this server shares: {roots}. Copy the data into "
+                                  "one of them.", typed=typed, roots=roots_text(roots)))
+        raise FolderRefused(_("`{typed}` is outside the folders this server shares: {roots} (set {env} when starting "
+                              "the server to share others). Copy the data into one of them.", typed=typed,
+                              roots=roots_text(roots), env=ROOTS_ENV))
     if not real.is_dir():
-        raise FolderRefused(f"`{typed}` is not a folder under {roots_text(roots)}.")
+        raise FolderRefused(_("`{typed}` is not a folder under {roots}.", typed=typed, roots=roots_text(roots)))
     return real

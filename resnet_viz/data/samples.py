@@ -7,11 +7,15 @@ import functools
 
 from PIL import Image
 
+from resnet_viz.i18n import N_, _
+
+# sample name (English: a URL value, a key) -> scikit-image's function; sample_label shows a name translated
 PHOTOS = {
-    "cat (chelsea)": "chelsea",
-    "coffee cup": "coffee",
-    "astronaut": "astronaut",
-    "rocket": "rocket",
+    # TRANSLATORS: a sample photo (Chelsea is the cat's name)
+    N_("cat (chelsea)"): "chelsea",
+    N_("coffee cup"): "coffee",
+    N_("astronaut"): "astronaut",
+    N_("rocket"): "rocket",
 }
 
 
@@ -55,6 +59,19 @@ def sample_names() -> list[str]:
     if ds is not None:
         names += [f"CIFAR-10 test #{i} ({ds.classes[ds.targets[i]]})" for i in range(0, 50, 5)]
     return names
+
+
+def sample_label(name: str) -> str:
+    """A sample's name as shown in the current language (``sample_names`` are English: URL values and keys).
+    The CIFAR-10 class name in a test image's name stays English, as in the model's predictions."""
+    if name in PHOTOS:
+        return _(name)
+    if name.startswith("shapes #"):
+        return _("shapes #{i}", i=int(name.split("#")[1]))
+    if name.startswith("CIFAR-10 test #"):
+        number, _sep, cls = name.split("#")[1].partition(" ")
+        return _("CIFAR-10 test #{i} ({cls})", i=int(number), cls=cls.strip("()"))
+    return name
 
 
 def load_sample(name: str) -> Image.Image:

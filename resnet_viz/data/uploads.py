@@ -19,6 +19,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import numbers
 import os
 import re
 import shutil
@@ -44,17 +45,10 @@ from resnet_viz.data.folders import (
 )
 from resnet_viz.data.images import DEFAULT_MAX_BYTES, SUPPORTED_TYPES
 from resnet_viz.env import cache_dir
+from resnet_viz.i18n import Msg, PluralMsg
 
-__all__ = [
-    "DEFAULT_MAX_ENTRIES",
-    "DEFAULT_MAX_RATIO",
-    "DEFAULT_MAX_TOTAL_BYTES",
-    "ExtractReport",
-    "prepare_zip",
-    "safe_extract",
-    "userdata_root",
-    "zip_dataset",
-]
+__all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_RATIO", "DEFAULT_MAX_TOTAL_BYTES", "ExtractReport", "prepare_zip",
+           "safe_extract", "userdata_root", "zip_dataset"]
 
 _MB = 1024 * 1024
 _GB = 1024 * _MB
@@ -72,7 +66,7 @@ DEFAULT_MAX_RATIO = 100
 _RATIO_FLOOR = 1 * _MB  # entries (and archives) smaller than this cannot be bombs: the ratio is not checked
 _CD_BYTES_PER_ENTRY = 512  # generous average size of one central-directory record (46 bytes + name + extras)
 _CHUNK = 1 * _MB
-_CACHE_VERSION = 1  # bump when the cached scan format or the scanning rules change
+_CACHE_VERSION = 2  # bump when the cached scan format or the scanning rules change (2: texts kept as templates)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,20 +99,20 @@ class ExtractReport:
 def _name_problem(name: str) -> str | None:
     """Why an entry name is unsafe to write anywhere, or ``None``. Checked before anything else."""
     if "\x00" in name or any(ord(c) < 32 or c == "\x7f" for c in name):
-        return "unusual characters in the name"
+        return Msg("unusual characters in the name")
     if "\\" in name:
-        return "backslash in path (a Windows path, unsafe to unpack)"
+        return Msg("backslash in path (a Windows path, unsafe to unpack)")
     if re.match(r"^[A-Za-z]:", name):
-        return "drive letter in path (unsafe to unpack)"
+        return Msg("drive letter in path (unsafe to unpack)")
     if name.startswith("/"):
-        return "absolute path (unsafe to unpack)"
+        return Msg("absolute path (unsafe to unpack)")
     parts = name.rstrip("/").split("/")
     if ".." in parts:
-        return "path traversal (.. in path, unsafe to unpack)"
+        return Msg("path traversal (.. in path, unsafe to unpack)")
     if any(p in ("", ".") for p in parts):
-        return "unusual path (empty or '.' folder name)"
+        return Msg("unusual path (empty or '.' folder name)")
     if any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts):
-        return "name too long"
+        return Msg("name too long")
     return None
 
 
@@ -130,24 +124,26 @@ def _entry_problem(info: zipfile.ZipInfo, extensions: Sequence[str], max_file_by
         return problem
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        return "symbolic link (never unpacked)"
+        return Msg("symbolic link (never unpacked)")
     if info.is_dir() or stat.S_ISDIR(mode):
-        return "directory"
+        # TRANSLATORS: why a zip entry was not unpacked: it is a folder
+        return Msg("directory")
     if mode and not stat.S_ISREG(mode) and stat.S_IFMT(mode):
-        return "not a regular file"
+        return Msg("not a regular file")
     if any(is_junk(p) for p in name.split("/")):
-        return "hidden or system file"
+        return Msg("hidden or system file")
     problem = extension_problem(name, extensions)
     if problem:
         return problem
     if info.flag_bits & 0x1:
-        return "encrypted (password-protected zips are not supported)"
+        return Msg("encrypted (password-protected zips are not supported)")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
-        return f"unsupported compression method ({info.compress_type})"
+        return Msg("unsupported compression method ({method})", method=info.compress_type)
     if info.file_size == 0:
-        return "empty file"
+        return Msg("empty file")
     if info.file_size > max_file_bytes:
-        return f"larger than the {fmt_bytes(max_file_bytes)} per-file limit ({fmt_bytes(info.file_size)})"
+        return Msg("larger than the {limit} per-file limit ({size})", limit=fmt_bytes(max_file_bytes),
+                   size=fmt_bytes(info.file_size))
     return None
 
 
@@ -168,11 +164,14 @@ def _precheck_directory(fp: BinaryIO, label: str, max_entries: int) -> None:
     finally:
         fp.seek(0)
     if rec is None:
-        raise UserDataError(f"{label} is not a readable zip archive.")
+        raise UserDataError(Msg("{zip} is not a readable zip archive.", zip=label))
     n_entries, cd_size = int(rec[4]), int(rec[5])
-    if n_entries > max_entries or cd_size > max_entries * _CD_BYTES_PER_ENTRY:
-        shown = f"{n_entries:,} entries" if n_entries > max_entries else f"a {fmt_bytes(cd_size)} file list"
-        raise UserDataError(f"{label} has {shown}, more than the limit of {max_entries:,} files.")
+    if n_entries > max_entries:
+        raise UserDataError(Msg("{zip} has {n:,} entries, more than the limit of {limit:,} files.", zip=label,
+                                n=n_entries, limit=max_entries))
+    if cd_size > max_entries * _CD_BYTES_PER_ENTRY:
+        raise UserDataError(Msg("{zip} has a {size} file list, more than the limit of {limit:,} files.", zip=label,
+                                size=fmt_bytes(cd_size), limit=max_entries))
 
 
 def _check_bombs(infos: list[zipfile.ZipInfo], label: str, max_ratio: float) -> None:
@@ -181,22 +180,21 @@ def _check_bombs(infos: list[zipfile.ZipInfo], label: str, max_ratio: float) -> 
     for info in files:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and ratio > max_ratio:
-            raise UserDataError(
-                f"{label} was refused: '{info.filename}' expands {ratio:,.0f}:1 (more than {max_ratio:g}:1), "
-                "which only zip bombs and blank files do; save images as PNG or JPEG and zip them again."
-            )
+            raise UserDataError(Msg(
+                "{zip} was refused: '{name}' expands {ratio:,.0f}:1 (more than {max_ratio:g}:1), which only zip bombs "
+                "and blank files do; save images as PNG or JPEG and zip them again.", zip=label, name=info.filename,
+                ratio=ratio, max_ratio=max_ratio))
     declared = sum(i.file_size for i in files)
     compressed = sum(i.compress_size for i in files)
     if declared > _RATIO_FLOOR and declared / max(compressed, 1) > max_ratio:
-        raise UserDataError(
-            f"{label} was refused: it expands {declared / max(compressed, 1):,.0f}:1 overall "
-            f"(more than {max_ratio:g}:1), which only zip bombs do."
-        )
+        raise UserDataError(Msg("{zip} was refused: it expands {ratio:,.0f}:1 overall (more than {max_ratio:g}:1), "
+                                "which only zip bombs do.", zip=label, ratio=declared / max(compressed, 1),
+                                max_ratio=max_ratio))
     by_offset = sorted(files, key=lambda i: i.header_offset)
     for a, b in zip(by_offset, by_offset[1:]):
         if a.header_offset + a.compress_size > b.header_offset:
-            raise UserDataError(f"{label} was refused: its entries overlap ('{a.filename}', '{b.filename}'), "
-                                "a trick of crafted zip bombs.")
+            raise UserDataError(Msg("{zip} was refused: its entries overlap ('{a}', '{b}'), a trick of crafted zip "
+                                    "bombs.", zip=label, a=a.filename, b=b.filename))
 
 
 class _Abort(Exception):
@@ -218,27 +216,28 @@ def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fd: int, limit: int,
         try:
             src = zf.open(info)
         except Exception as e:  # noqa: BLE001 - bad local header, unsupported method, ...
-            raise _SkipEntry(f"damaged in the archive ({type(e).__name__})") from None
+            raise _SkipEntry(Msg("damaged in the archive ({error})", error=type(e).__name__)) from None
         with src:
             while True:
                 try:
                     chunk = src.read(_CHUNK)
                 except Exception as e:  # noqa: BLE001 - zlib/bz2/lzma errors, bad CRC, truncation
-                    raise _SkipEntry(f"damaged in the archive ({type(e).__name__})") from None
+                    raise _SkipEntry(Msg("damaged in the archive ({error})", error=type(e).__name__)) from None
                 if not chunk:
                     return written
                 written += len(chunk)
                 if written > limit:
-                    raise _Abort(f"'{info.filename}' unpacks to more than the {info.file_size:,} bytes it declares "
-                                 "(a damaged or crafted archive).")
+                    raise _Abort(Msg("'{name}' unpacks to more than the {size:,} bytes it declares (a damaged or "
+                                     "crafted archive).", name=info.filename, size=info.file_size))
                 if written > budget:
-                    raise _Abort(f"the archive unpacks to more than the {fmt_bytes(budget)} limit.")
+                    raise _Abort(Msg("the archive unpacks to more than the {limit} limit.", limit=fmt_bytes(budget)))
                 try:
                     dst.write(chunk)
                 except OSError as e:
                     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                        raise _Abort("there is not enough disk space to unpack it.") from None
-                    raise _SkipEntry(f"could not be written ({e.strerror or type(e).__name__})") from None
+                        raise _Abort(Msg("there is not enough disk space to unpack it.")) from None
+                    raise _SkipEntry(Msg("could not be written ({error})", error=e.strerror or type(e).__name__)) \
+                        from None
 
 
 def safe_extract(
@@ -271,21 +270,24 @@ def safe_extract(
     label = f"'{zip_path.name}'"
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UserDataError(f"The folder '{dest}' to unpack {label} into is not empty.")
+        raise UserDataError(Msg("The folder '{folder}' to unpack {zip} into is not empty.", folder=str(dest),
+                                zip=label))
     try:
         fp = open(zip_path, "rb")  # closed by the with below
     except OSError as e:
-        raise UserDataError(f"{label} could not be opened ({e.strerror or 'unreadable file'}).") from None
+        raise UserDataError(Msg("{zip} could not be opened ({error}).", zip=label,
+                                error=e.strerror or Msg("unreadable file"))) from None
     with fp:
         _precheck_directory(fp, label, max_entries)
         try:
             zf = zipfile.ZipFile(fp)
         except Exception:  # noqa: BLE001 - BadZipFile, struct errors, bad UTF-8 names: untrusted input
-            raise UserDataError(f"{label} is not a readable zip archive.") from None
+            raise UserDataError(Msg("{zip} is not a readable zip archive.", zip=label)) from None
         with zf:
             infos = zf.infolist()
             if len(infos) > max_entries:
-                raise UserDataError(f"{label} has {len(infos):,} entries, more than the limit of {max_entries:,}.")
+                raise UserDataError(Msg("{zip} has {n:,} entries, more than the limit of {limit:,}.", zip=label,
+                                        n=len(infos), limit=max_entries))
             _check_bombs(infos, label, max_ratio)
             report = ExtractReport(dest)
             plan: list[zipfile.ZipInfo] = []
@@ -293,7 +295,7 @@ def safe_extract(
             for info in infos:
                 problem = _entry_problem(info, extensions, max_file_bytes)
                 if problem is None and info.filename in seen:
-                    problem = "duplicate name"
+                    problem = Msg("duplicate name")
                 if problem:
                     report.skipped.append(Skipped(info.filename, problem))
                 else:
@@ -301,8 +303,8 @@ def safe_extract(
                     plan.append(info)
             declared = sum(i.file_size for i in plan)
             if declared > max_total_bytes:
-                raise UserDataError(f"{label} would unpack to {fmt_bytes(declared)}, more than the "
-                                    f"{fmt_bytes(max_total_bytes)} limit.")
+                raise UserDataError(Msg("{zip} would unpack to {size}, more than the {limit} limit.", zip=label,
+                                        size=fmt_bytes(declared), limit=fmt_bytes(max_total_bytes)))
             _extract_plan(zf, plan, report, label, max_total_bytes)
     return report
 
@@ -322,21 +324,22 @@ def _extract_plan(
             target = root.joinpath(*parts)
             try:
                 if os.path.commonpath([root, target.resolve()]) != str(root):
-                    raise _SkipEntry("outside the destination folder")
+                    raise _SkipEntry(Msg("outside the destination folder"))
                 for parent in reversed(target.parents):
                     if parent == root or root not in parent.parents:
                         continue
                     if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
-                        raise _SkipEntry("folder name clashes with a file")
+                        raise _SkipEntry(Msg("folder name clashes with a file"))
                     if not parent.exists():
                         parent.mkdir()
                         created_dirs.append(parent)
                 try:
                     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
                 except FileExistsError:
-                    raise _SkipEntry("duplicate name") from None
+                    raise _SkipEntry(Msg("duplicate name")) from None
                 except OSError as e:
-                    raise _SkipEntry(f"could not be written ({e.strerror or type(e).__name__})") from None
+                    raise _SkipEntry(Msg("could not be written ({error})", error=e.strerror or type(e).__name__)) \
+                        from None
                 written_files.append(target)
                 try:
                     report.total_bytes += _copy_entry(zf, info, fd, info.file_size,
@@ -346,7 +349,7 @@ def _extract_plan(
                     written_files.pop()
                     raise
             except _SkipEntry as e:
-                report.skipped.append(Skipped(info.filename, str(e)))
+                report.skipped.append(Skipped(info.filename, e.args[0]))
                 continue
             report.extracted.append(info.filename)
     except _Abort as e:
@@ -358,7 +361,7 @@ def _extract_plan(
         if not dest_existed:
             with contextlib.suppress(OSError):
                 report.dest.rmdir()
-        raise UserDataError(f"{label} was refused: {e}") from None
+        raise UserDataError(Msg("{zip} was refused: {reason}", zip=label, reason=e.args[0])) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,9 +389,31 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def _encoded(value: Any) -> Any:
+    """``value`` for ``report.json``: its texts (``Msg``) as their templates and parameters, so that a report read
+    back is still shown in the language of whoever looks (``_decoded``)."""
+    if isinstance(value, Msg) and not isinstance(value, PluralMsg):
+        return {"msg": value.message, "params": _encoded(value.params)}
+    if isinstance(value, list | tuple):
+        return [_encoded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encoded(v) for k, v in value.items()}
+    if isinstance(value, numbers.Real) and not isinstance(value, int | float):  # numpy numbers
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    return value if value is None or isinstance(value, str | int | float) else str(value)
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"msg", "params"}:
+        return Msg(value["msg"], **_decoded(value["params"]))
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return {k: _decoded(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
 def _read_cached(folder: Path) -> tuple[ExtractReport, FolderReport] | None:
     try:
-        d = json.loads((folder / "report.json").read_text())
+        d = _decoded(json.loads((folder / "report.json").read_text()))
         if d.get("version") != _CACHE_VERSION:
             return None
         files = folder / "files"
@@ -422,15 +447,16 @@ def prepare_zip(
     """
     zip_path = Path(zip_path).expanduser()
     if not zip_path.is_file():
-        raise UserDataError(f"Zip file '{zip_path}' does not exist.")
+        raise UserDataError(Msg("Zip file '{path}' does not exist.", path=str(zip_path)))
     size = zip_path.stat().st_size
     if size > max_total_bytes:
-        raise UserDataError(f"'{zip_path.name}' is {fmt_bytes(size)}, more than the {fmt_bytes(max_total_bytes)} "
-                            "limit.")
+        raise UserDataError(Msg("'{name}' is {size}, more than the {limit} limit.", name=zip_path.name,
+                                size=fmt_bytes(size), limit=fmt_bytes(max_total_bytes)))
     try:
         sha = _sha256(zip_path)
     except OSError as e:
-        raise UserDataError(f"'{zip_path.name}' could not be read ({e.strerror or 'unreadable file'}).") from None
+        raise UserDataError(Msg("'{name}' could not be read ({error}).", name=zip_path.name,
+                                error=e.strerror or Msg("unreadable file"))) from None
     root = Path(cache_root) if cache_root is not None else userdata_root()
     final = root / sha
     cached = _read_cached(final)
@@ -449,14 +475,14 @@ def prepare_zip(
             scan = scan_folder(work / "files")
             cached_reports = {"version": _CACHE_VERSION, "zip": zip_path.name,
                               "extract": extract.to_dict(), "scan": scan.to_dict()}
-            (work / "report.json").write_text(json.dumps(cached_reports))
+            (work / "report.json").write_text(json.dumps(_encoded(cached_reports)))
             os.rename(work, final)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
     cached = _read_cached(final)
     if cached is None:  # pragma: no cover - only if the folder vanished right after the rename
-        raise UserDataError(f"'{zip_path.name}' was unpacked but its cache folder could not be read.")
+        raise UserDataError(Msg("'{name}' was unpacked but its cache folder could not be read.", name=zip_path.name))
     return cached
 
 

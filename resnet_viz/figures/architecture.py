@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, skip_color, tight_margin
+from resnet_viz.i18n import _, plotly_separators
 
 if TYPE_CHECKING:  # torch is imported where it is used: the app's sidebar (every page) needs no torch
     from torch import nn
@@ -17,18 +18,20 @@ if TYPE_CHECKING:  # torch is imported where it is used: the app's sidebar (ever
 def params_vs_depth(rows: list[dict], *, family: str = "cifar") -> go.Figure:
     """Parameters against depth, residual and plain twins as two coloured series."""
     fig = go.Figure()
-    for skip, label in ((False, "plain (no skip)"), (True, "ResNet (skip)")):
+    # TRANSLATORS: legend names: "plain" is the twin network without skip connections
+    for skip, label in ((False, _("plain (no skip)")), (True, _("ResNet (skip)"))):
         pts = sorted((r for r in rows if r["family"] == family and r["skip"] == skip), key=lambda r: r["depth"])
         fig.add_trace(go.Scatter(
             x=[r["depth"] for r in pts], y=[r["params"] for r in pts], mode="lines+markers", name=label,
             line=dict(color=skip_color(skip), width=3, dash="dash" if skip else "solid"),
             marker=dict(size=11 if not skip else 8),
             customdata=[[r["name"], r["flops"] / 1e9] for r in pts],
-            hovertemplate="%{customdata[0]}<br>%{y:,} parameters<br>%{customdata[1]:.3f} GFLOP<extra></extra>",
+            hovertemplate="%{customdata[0]}<br>" + _("%{y:,} parameters") + "<br>%{customdata[1]:.3f} GFLOP"
+                          "<extra></extra>",
         ))
     fig.update_layout(
-        xaxis_title="depth (weight layers on the main path)", yaxis_title="parameters",
-        font=FONT, legend=h_legend(1.12), margin=tight_margin(), height=380,
+        xaxis_title=_("depth (weight layers on the main path)"), yaxis_title=_("parameters"),
+        font=FONT, legend=h_legend(1.12), margin=tight_margin(), height=380, separators=plotly_separators(),
     )
     fig.update_xaxes(type="log") if family == "cifar" else None
     fig.update_yaxes(type="log")
@@ -39,8 +42,13 @@ def count(module: nn.Module | None) -> int:
     return 0 if module is None else sum(p.numel() for p in module.parameters())
 
 
+def _dot_text(text: str) -> str:
+    """``text`` inside a DOT string: quotes escaped, line breaks as DOT's ``\\n``."""
+    return str(text).replace('"', '\\"').replace("\n", "\\n")
+
+
 def _node(name: str, label: str, fill: str = "#FFFFFF", shape: str = "box") -> str:
-    return f'  {name} [label="{label}", shape={shape}, fillcolor="{fill}"];'
+    return f'  {name} [label="{_dot_text(label)}", shape={shape}, fillcolor="{fill}"];'
 
 
 def block_dot(block: nn.Module, *, title: str, skip: bool, shortcut_label: str | None = None) -> str:
@@ -60,19 +68,23 @@ def block_dot(block: nn.Module, *, title: str, skip: bool, shortcut_label: str |
         '  rankdir=TB; bgcolor="transparent"; nodesep=0.5; ranksep=0.22;',
         '  node [style="rounded,filled", fontname="Helvetica", fontsize=14, penwidth=1.5, width=2.4];',
         '  edge [penwidth=1.6];',
-        f'  labelloc=t; fontname="Helvetica-Bold"; fontsize=17; fontcolor="{color}"; label="{title}";',
-        _node("x", f"x  ({convs[0][1].in_channels} channels)", "#EEEEEE", "box"),
+        f'  labelloc=t; fontname="Helvetica-Bold"; fontsize=17; fontcolor="{color}"; label="{_dot_text(title)}";',
+        _node("x", _("x  ({n} channels)", n=convs[0][1].in_channels), "#EEEEEE", "box"),
     ]
     prev = "x"
     mid = None
     for i, (name, conv) in enumerate(convs):
         k = conv.kernel_size[0]
-        stride = f", stride {conv.stride[0]}" if conv.stride[0] != 1 else ""
-        lines.append(_node(name, f"{k}x{k} conv, {conv.out_channels}{stride}\\n{count(conv):,} params", "#FFFFFF"))
+        conv_label = (_("{k}x{k} conv, {channels}, stride {stride}", k=k, channels=conv.out_channels,
+                        stride=conv.stride[0]) if conv.stride[0] != 1
+                      else _("{k}x{k} conv, {channels}", k=k, channels=conv.out_channels))
+        conv_params = _("{n:,} params", n=count(conv))
+        lines.append(_node(name, f"{conv_label}\n{conv_params}", "#FFFFFF"))
         bn = getattr(block, f"bn{i + 1}", None)
         bn_name = f"bn{i + 1}"
-        bn_label = "BatchNorm" if isinstance(bn, nn.BatchNorm2d) else "(no norm)"
-        lines.append(_node(bn_name, f"{bn_label}\\n{count(bn):,} params", "#F5F5F5"))
+        bn_label = "BatchNorm" if isinstance(bn, nn.BatchNorm2d) else _("(no norm)")
+        bn_params = _("{n:,} params", n=count(bn))
+        lines.append(_node(bn_name, f"{bn_label}\n{bn_params}", "#F5F5F5"))
         lines.append(f"  {prev} -> {name} -> {bn_name};")
         prev = bn_name
         if i < len(convs) - 1:
@@ -81,7 +93,7 @@ def block_dot(block: nn.Module, *, title: str, skip: bool, shortcut_label: str |
             prev = f"relu{i + 1}"
             mid = mid or f"relu{i + 1}"
     if skip:
-        sc = (shortcut_label or "identity x (0 params)").replace(" (", "\\n(")
+        sc = _dot_text(str(shortcut_label or _("identity x (0 params)")).replace(" (", "\n("))
         lines.append(f'  shortcut [label="{sc}", shape=box, fillcolor="#FFFFFF", color="{color}", '
                      f'fontcolor="{color}", penwidth=2.5];')
         lines.append(f'  add [label="+", shape=circle, fillcolor="{color}", fontcolor="white", fontsize=26, '
@@ -91,8 +103,9 @@ def block_dot(block: nn.Module, *, title: str, skip: bool, shortcut_label: str |
         prev = "add"
         out = "H(x) = ReLU(F(x) + x)"
     else:
-        lines.append('  shortcut [label="no shortcut:\\nx is not added", shape=box, style="rounded,dashed", '
-                     'color="#AAAAAA", fontcolor="#888888"];')
+        none = _dot_text(_("no shortcut:\nx is not added"))
+        lines.append(f'  shortcut [label="{none}", shape=box, style="rounded,dashed", color="#AAAAAA", '
+                     'fontcolor="#888888"];')
         lines.append('  x -> shortcut [style=dashed, color="#AAAAAA", arrowhead=none];')
         out = "H(x) = ReLU(F(x))"
     if mid:

@@ -5,6 +5,10 @@ the plotted numbers as CSV, and a "lesson pack" zip of several figures with thei
 Where no Chrome exists, PNG export is unavailable (``png_available()`` is False and ``figure_png``
 raises ``ExportUnavailable`` at once, never starting or waiting on a browser); the pack then carries
 HTML and CSV only and says so in its README.
+
+The texts of an export (the README, the CSV's column headers, the page title, the messages) are in the current
+language (``resnet_viz.i18n``): the app builds exports on another thread, inside ``use_language`` of the session
+that asked. The CSV's numbers stay in Python's notation (a decimal point), whatever the language.
 """
 
 from __future__ import annotations
@@ -23,8 +27,13 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from resnet_viz.i18n import N_, _
+
 _png_lock = threading.Lock()  # one kaleido render at a time (it drives one browser process)
 CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+# the CSV headers of ``figure_rows``' keys that are words (x, y, z stay): the rows keep the English keys
+# TRANSLATORS: a CSV column header: the name of the plotted line or series a row belongs to
+FIGURE_COLUMNS = {"trace": N_("trace")}
 
 
 class ExportUnavailable(RuntimeError):
@@ -44,10 +53,10 @@ def png_missing() -> str | None:
     try:
         import kaleido  # noqa: F401
     except ImportError:
-        return "plotly's kaleido package is not installed (pip install kaleido)"
+        return _("plotly's kaleido package is not installed (pip install kaleido)")
     if chrome_path() is None:
-        return ("no Chrome/Chromium was found: install one (Debian: apt-get install chromium) or set BROWSER_PATH "
-                "to its executable")
+        return _("no Chrome/Chromium was found: install one (Debian: apt-get install chromium) or set BROWSER_PATH "
+                 "to its executable")
     return None
 
 
@@ -59,7 +68,7 @@ def figure_png(fig: go.Figure, *, width: int = 1280, height: int | None = None, 
     """The figure as a PNG (``width`` x its own height unless given), rendered by kaleido."""
     missing = png_missing()
     if missing:
-        raise ExportUnavailable(f"PNG export is not available: {missing}")
+        raise ExportUnavailable(_("PNG export is not available: {why}", why=missing))
     os.environ.setdefault("BROWSER_PATH", chrome_path() or "")
     height = height or int(fig.layout.height or 500)
     with _png_lock:
@@ -68,9 +77,10 @@ def figure_png(fig: go.Figure, *, width: int = 1280, height: int | None = None, 
 
 def figure_html(fig: go.Figure, *, title: str = "") -> str:
     """A standalone interactive page with plotly.js embedded (about 4.5 MB; opens without a network)."""
+    title = title or _("resnet-viz figure")
     return fig.to_html(full_html=True, include_plotlyjs=True, default_width="100%",
                        div_id=None, config={"displaylogo": False}).replace(
-        "<head>", f"<head><title>{title or 'resnet-viz figure'}</title>", 1)
+        "<head>", f"<head><title>{title}</title>", 1)
 
 
 def _as_list(v) -> list:
@@ -102,13 +112,15 @@ def figure_rows(fig: go.Figure) -> list[dict]:
 
 
 def rows_csv(rows: Iterable[dict]) -> str:
+    """The rows as CSV; the header of ``figure_rows``' ``trace`` column in the current language (the keys of other
+    rows are their headers as they are: the pages give them in the session's language)."""
     rows = list(rows)
     cols: list[str] = []
     for r in rows:
         cols += [k for k in r if k not in cols]
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=cols)
-    w.writeheader()
+    w.writerow({c: _(FIGURE_COLUMNS[c]) if c in FIGURE_COLUMNS else c for c in cols})
     w.writerows(rows)
     return out.getvalue()
 
@@ -121,13 +133,16 @@ class PackItem:
     rows: list[dict] | None = None  # data for the CSV (default: the plotted numbers)
 
 
-def lesson_pack(items: list[PackItem], *, title: str = "resnet-viz lesson pack") -> tuple[bytes, list[str]]:
+def lesson_pack(items: list[PackItem], *, title: str | None = None) -> tuple[bytes, list[str]]:
     """A zip with, per figure, ``NAME.html``, ``NAME.png`` (when PNG export works here), ``NAME.csv`` and
-    ``NAME.json`` (settings), plus a README. Returns ``(zip bytes, notes)``."""
+    ``NAME.json`` (settings), plus a README (default title: "resnet-viz lesson pack"). Returns
+    ``(zip bytes, notes)``."""
+    title = title or _("resnet-viz lesson pack")
     notes = []
     missing = png_missing()
     if missing:
-        notes.append(f"No PNG files: {missing}. The HTML files are interactive and open offline in any browser.")
+        notes.append(_("No PNG files: {why}. The HTML files are interactive and open offline in any browser.",
+                       why=missing))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for it in items:
@@ -138,9 +153,13 @@ def lesson_pack(items: list[PackItem], *, title: str = "resnet-viz lesson pack")
                 try:
                     zf.writestr(f"{it.name}.png", figure_png(it.fig))
                 except Exception as e:  # noqa: BLE001 - a failed render leaves the HTML; the README says why
-                    notes.append(f"{it.name}.png could not be rendered ({type(e).__name__}: {e}).")
-        readme = [title, "", f"Made {datetime.datetime.now().isoformat(timespec='seconds')} by resnet-viz.",
-                  "Per figure: .html (interactive), .png (image), .csv (the plotted numbers), .json (the settings "
-                  "and the link that reproduces it).", ""] + notes + ["", "Figures:"] + [f"- {it.name}" for it in items]
+                    # TRANSLATORS: {file} is a file name (a-line.png), {error} the Python error and its message
+                    notes.append(_("{file} could not be rendered ({error}).", file=f"{it.name}.png",
+                                   error=f"{type(e).__name__}: {e}"))
+        made = datetime.datetime.now().isoformat(timespec="seconds")
+        readme = [title, "", _("Made {time} by resnet-viz.", time=made),
+                  _("Per figure: .html (interactive), .png (image), .csv (the plotted numbers), .json (the settings "
+                    "and the link that reproduces it)."), ""] + notes + ["", _("Figures:")] + \
+            [f"- {it.name}" for it in items]
         zf.writestr("README.txt", "\n".join(readme) + "\n")
     return buf.getvalue(), notes

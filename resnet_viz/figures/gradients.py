@@ -8,6 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, skip_color, tight_margin, twin_color
+from resnet_viz.i18n import _, plotly_separators
 from resnet_viz.models.names import display_name
 
 
@@ -20,12 +21,14 @@ def layer_gradients(flows: dict) -> go.Figure:
             x=[r.index for r in recs], y=[max(r.grad_norm, 1e-30) for r in recs], mode="lines+markers",
             name=display_name(name), line=dict(color=twin_color(name), width=3), marker=dict(size=6),
             customdata=[[r.name, r.ratio_to_last, r.params] for r in recs],
-            hovertemplate=("%{customdata[0]}<br>||dL/dW|| = %{y:.3g}<br>%{customdata[1]:.3g}x the last conv layer"
-                           "<br>%{customdata[2]:,} parameters<extra>" + display_name(name) + "</extra>"),
+            hovertemplate=("%{customdata[0]}<br>||dL/dW|| = %{y:.3g}<br>"
+                           + _("{ratio}x the last conv layer<br>{params} parameters", ratio="%{customdata[1]:.3g}",
+                               params="%{customdata[2]:,}")
+                           + "<extra>" + display_name(name) + "</extra>"),
         ))
-    fig.update_layout(xaxis_title="layer (forward order: input on the left, output on the right)",
-                      yaxis_title="weight-gradient norm ||dL/dW|| (log)", font=FONT, height=430,
-                      legend=h_legend(1.1), margin=tight_margin())
+    fig.update_layout(xaxis_title=_("layer (forward order: input on the left, output on the right)"),
+                      yaxis_title=_("weight-gradient norm ||dL/dW|| (log)"), font=FONT, height=430,
+                      legend=h_legend(1.1), margin=tight_margin(), separators=plotly_separators())
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
@@ -37,36 +40,40 @@ def block_gradients(flows: dict) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[b.name for b in gf.blocks], y=[max(b.grad_norm, 1e-30) for b in gf.blocks], mode="lines+markers",
             name=display_name(name), line=dict(color=twin_color(name), width=3),
-            hovertemplate="%{x}<br>||dL/d output|| = %{y:.3g}<extra>" + display_name(name) + "</extra>",
+            hovertemplate=_("{block}<br>||dL/d output|| = {norm}", block="%{x}", norm="%{y:.3g}")
+            + "<extra>" + display_name(name) + "</extra>",
         ))
-    fig.update_layout(xaxis_title="block (forward order)", yaxis_title="||dL / d(block output)|| (log)",
-                      font=FONT, height=360, legend=h_legend(1.12), margin=tight_margin())
+    fig.update_layout(xaxis_title=_("block (forward order)"), yaxis_title=_("||dL / d(block output)|| (log)"),
+                      font=FONT, height=360, legend=h_legend(1.12), margin=tight_margin(),
+                      separators=plotly_separators())
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(tickangle=-60, tickfont=dict(size=10))
     return fig
 
 
 def twins_vs_depth(rows: list[dict], key: str, lo: str, hi: str, hover: str) -> go.Figure:
-    """One value per depth for the plain and the ResNet twins (``key``), with ``lo``-``hi`` bars (over seeds)."""
-    fig = go.Figure()
-    for skip, label in ((False, "plain"), (True, "ResNet")):
+    """One value per depth for the plain and the ResNet twins (``key``), with ``lo``-``hi`` bars (over seeds).
+    ``hover`` is the value's line of the hover text (a plotly template such as ``"first/last = %{y:.3g}"``)."""
+    fig = go.Figure(layout=dict(separators=plotly_separators()))
+    # TRANSLATORS: legend name of the networks without skip connections ("plain" nets), next to "ResNet"
+    for skip, label in ((False, _("plain")), (True, "ResNet")):
         pts = sorted((r for r in rows if r["skip"] == skip), key=lambda r: r["depth"])
         fig.add_trace(go.Scatter(
             x=[r["depth"] for r in pts], y=[r[key] for r in pts], mode="lines+markers", name=label,
             line=dict(color=skip_color(skip), width=3), marker=dict(size=10),
             error_y=dict(type="data", symmetric=False, array=[r[hi] - r[key] for r in pts],
                          arrayminus=[r[key] - r[lo] for r in pts], thickness=1.5),
-            hovertemplate="depth %{x}<br>" + hover + "<extra>" + label + "</extra>",
+            hovertemplate=_("depth {depth}<br>{value}", depth="%{x}", value=hover) + "<extra>" + label + "</extra>",
         ))
     return fig
 
 
 def depth_sweep(rows: list[dict]) -> go.Figure:
     """First/last gradient ratio against depth, geometric mean with min-max bars, plain vs ResNet."""
-    fig = twins_vs_depth(rows, "ratio", "min", "max", "first/last = %{y:.3g}")
-    fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text="flat (ratio 1)",
+    fig = twins_vs_depth(rows, "ratio", "min", "max", _("first/last = {ratio}", ratio="%{y:.3g}"))
+    fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text=_("flat (ratio 1)"),
                   annotation_position="bottom right")
-    fig.update_layout(xaxis_title="depth (layers)", yaxis_title="first / last conv gradient norm (log)",
+    fig.update_layout(xaxis_title=_("depth (layers)"), yaxis_title=_("first / last conv gradient norm (log)"),
                       font=FONT, height=400, legend=h_legend(1.1), margin=tight_margin())
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
@@ -92,9 +99,10 @@ def gradient_heatmaps(trajs: dict) -> go.Figure:
             z=z, x=steps, y=list(range(len(trajs[n]["layers"]))), zmin=lo, zmax=hi,
             colorscale="Viridis", showscale=i == len(names), colorbar=dict(title="log10 ||dL/dW||"),
             customdata=[[ln] * len(zs[n]) for ln in trajs[n]["layers"]],
-            hovertemplate="%{customdata}<br>step %{x}<br>log10 norm %{z:.2f}<extra>" + display_name(n) + "</extra>",
+            hovertemplate="%{customdata}<br>" + _("step {step}<br>log10 norm {norm}", step="%{x}", norm="%{z:.2f}")
+            + "<extra>" + display_name(n) + "</extra>",
         ), row=1, col=i)
-        fig.update_xaxes(title_text="training step", row=1, col=i)
-    fig.update_yaxes(title_text="layer (0 = input side)", row=1, col=1)
-    fig.update_layout(font=FONT, height=430, margin=tight_margin())
+        fig.update_xaxes(title_text=_("training step"), row=1, col=i)
+    fig.update_yaxes(title_text=_("layer (0 = input side)"), row=1, col=1)
+    fig.update_layout(font=FONT, height=430, margin=tight_margin(), separators=plotly_separators())
     return fig

@@ -7,6 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, tight_margin, twin_color
+from resnet_viz.i18n import _, num, plotly_separators
 from resnet_viz.models.names import display_name
 
 
@@ -31,7 +32,7 @@ def _tiled(tiles: list[tuple[int, int, object, str, str, dict]], *, rows: int, c
                                  colorscale="Viridis", **opts))
         labels.append(dict(x=left + 0.5, y=top, text=label, showarrow=False, yanchor="bottom", font=dict(size=12)))
     return go.Figure(traces, layout=dict(
-        annotations=labels, plot_bgcolor="white", font=dict(size=12), **layout,
+        annotations=labels, plot_bgcolor="white", font=dict(size=12), separators=plotly_separators(), **layout,
         xaxis=dict(visible=False, range=[0, cols + (cols - 1) * gap_x], constrain="domain", constraintoward=toward[0]),
         yaxis=dict(visible=False, range=[rows * (1 + gap_y), 0], scaleanchor="x", constrain="domain",
                    constraintoward=toward[1])))
@@ -44,8 +45,9 @@ def feature_grid(maps, channels: list[int], *, title: str, color: str, zrange: t
     With ``zrange`` every map shares that colour scale; without, each map has its own (the colour bar is the
     first map's). ``fig.layout.annotations`` are the maps' labels, in order."""
     z = dict(zmin=zrange[0], zmax=zrange[1]) if zrange else {}
-    tiles = [(*divmod(i, cols), maps[c], f"ch {c}",
-              f"channel {c}<br>x %{{customdata[0]}}, y %{{customdata[1]}}<br>%{{z:.3f}}<extra></extra>",
+    # TRANSLATORS: "ch 5": the short label of channel 5 of a layer's activation maps
+    tiles = [(*divmod(i, cols), maps[c], _("ch {c}", c=c),
+              _("channel {c}", c=c) + "<br>x %{customdata[0]}, y %{customdata[1]}<br>%{z:.3f}<extra></extra>",
               dict(showscale=i == 0, colorbar=dict(thickness=14), **z)) for i, c in enumerate(channels)]
     rows = (len(channels) + cols - 1) // cols
     return _tiled(tiles, rows=rows, cols=cols, gap_x=0.06, gap_y=0.22, toward=("left", "top"), layout=dict(
@@ -78,7 +80,8 @@ def overlay(image, heat, *, opacity: float = 0.5, title: str = "") -> go.Figure:
                              hovertemplate="x %{x}, y %{y}<br>%{z:.3f}<extra></extra>"))
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x")
-    fig.update_layout(title=title, height=420, margin=dict(l=5, r=5, t=40, b=5), font=FONT)
+    fig.update_layout(title=title, height=420, margin=dict(l=5, r=5, t=40, b=5), font=FONT,
+                      separators=plotly_separators())
     return fig
 
 
@@ -93,8 +96,8 @@ def anatomy_lines(records: dict[str, list], key: str, *, ytitle: str, log: bool 
     if key == "residual_ratio":
         fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text="||F(x)|| = ||x||",
                       annotation_position="top right")
-    fig.update_layout(xaxis_title="block (big markers: downsampling)", yaxis_title=ytitle, font=FONT, height=380,
-                      legend=h_legend(1.12), margin=tight_margin())
+    fig.update_layout(xaxis_title=_("block (big markers: downsampling)"), yaxis_title=ytitle, font=FONT, height=380,
+                      legend=h_legend(1.12), margin=tight_margin(), separators=plotly_separators())
     if log:
         fig.update_yaxes(type="log")
     fig.update_xaxes(tickangle=-45)
@@ -110,10 +113,11 @@ def top_classes(preds: dict[str, list[dict]]) -> go.Figure:
                         horizontal_spacing=0.25)
     for i, n in enumerate(names, start=1):
         top = preds[n][::-1]
-        fig.add_trace(go.Bar(x=[100 * t["prob"] for t in top], y=[t["label"] for t in top], orientation="h",
+        # the labels are the class names (CIFAR-10's are marked in models.registry), shown translated
+        fig.add_trace(go.Bar(x=[100 * t["prob"] for t in top], y=[_(t["label"]) for t in top], orientation="h",
                              marker_color=twin_color(n), showlegend=False,
-                             text=[f"{100 * t['prob']:.1f} %" for t in top], textposition="auto",
+                             text=[f"{num(100 * t['prob'], '.1f')} %" for t in top], textposition="auto",
                              hovertemplate="%{y}: %{x:.2f} %<extra>" + display_name(n) + "</extra>"), row=1, col=i)
-        fig.update_xaxes(range=[0, 100], title_text="probability (%)", row=1, col=i)
-    fig.update_layout(height=300, margin=tight_margin(), font=FONT)
+        fig.update_xaxes(range=[0, 100], title_text=_("probability (%)"), row=1, col=i)
+    fig.update_layout(height=300, margin=tight_margin(), font=FONT, separators=plotly_separators())
     return fig

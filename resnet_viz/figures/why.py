@@ -9,40 +9,41 @@ import plotly.graph_objects as go
 
 from resnet_viz.figures.gradients import twins_vs_depth
 from resnet_viz.figures.style import FONT, h_legend, tight_margin, twin_color
+from resnet_viz.i18n import _, plotly_separators
 from resnet_viz.models.names import display_name
 
 
 def lesion_blocks(results: dict, *, chance: float = 90.0) -> go.Figure:
     """Test error with each block removed (Veit et al. 2016 Figure 3): one line per net, its intact error
     as a dotted line, downsampling blocks marked, blocks that cannot be removed left as gaps."""
-    fig = go.Figure()
+    fig = go.Figure(layout=dict(separators=plotly_separators()))
     for name, res in results.items():
         color = twin_color(name)
         blocks = res.blocks
         fig.add_trace(go.Scatter(
             x=[b.name for b in blocks], y=[None if b.error is None else 100 * b.error for b in blocks],
-            mode="lines+markers", name=f"{display_name(name)}: one block removed", connectgaps=False,
+            mode="lines+markers", name=_("{name}: one block removed", name=display_name(name)), connectgaps=False,
             line=dict(color=color, width=3),
             marker=dict(size=[14 if b.downsampling else 8 for b in blocks],
                         symbol=["diamond" if b.downsampling else "circle" for b in blocks]),
-            customdata=[["downsampling block" if b.downsampling else "same-shape block"] for b in blocks],
-            hovertemplate="without %{x} (%{customdata[0]})<br>test error %{y:.1f} %<extra>"
-                          + display_name(name) + "</extra>",
+            customdata=[[_("downsampling block") if b.downsampling else _("same-shape block")] for b in blocks],
+            hovertemplate=_("without {block} ({kind})<br>test error {error} %", block="%{x}",
+                            kind="%{customdata[0]}", error="%{y:.1f}") + "<extra>" + display_name(name) + "</extra>",
         ))
         fig.add_trace(go.Scatter(
             x=[blocks[0].name, blocks[-1].name], y=[100 * res.intact_error] * 2, mode="lines",
-            name=f"{display_name(name)}: intact ({100 * res.intact_error:.1f} %)",
+            name=_("{name}: intact ({error:.1f} %)", name=display_name(name), error=100 * res.intact_error),
             line=dict(color=color, width=2, dash="dot"),
-            hovertemplate="intact net: %{y:.1f} %<extra>" + display_name(name) + "</extra>",
+            hovertemplate=_("intact net: {error} %", error="%{y:.1f}") + "<extra>" + display_name(name) + "</extra>",
         ))
         for b in blocks:
             if b.error is None:
-                fig.add_annotation(x=b.name, y=100 * res.intact_error, text="cannot remove", showarrow=True,
+                fig.add_annotation(x=b.name, y=100 * res.intact_error, text=_("cannot remove"), showarrow=True,
                                    arrowhead=0, ay=-30, font=dict(color=color, size=11))
-    fig.add_hline(y=chance, line=dict(color="#555", dash="dash"), annotation_text=f"chance ({chance:.0f} %)",
-                  annotation_position="top left")
-    fig.update_layout(xaxis_title="removed block (forward order; diamonds change resolution/width)",
-                      yaxis_title="test error (%)", font=FONT, height=440, yaxis=dict(range=[0, 100]),
+    fig.add_hline(y=chance, line=dict(color="#555", dash="dash"),
+                  annotation_text=_("chance ({chance:.0f} %)", chance=chance), annotation_position="top left")
+    fig.update_layout(xaxis_title=_("removed block (forward order; diamonds change resolution/width)"),
+                      yaxis_title=_("test error (%)"), font=FONT, height=440, yaxis=dict(range=[0, 100]),
                       legend=h_legend(1.18), margin=tight_margin(60))
     fig.update_xaxes(tickangle=-60, tickfont=dict(size=11))
     return fig
@@ -50,8 +51,14 @@ def lesion_blocks(results: dict, *, chance: float = 90.0) -> go.Figure:
 
 def lesion_curve(results: dict, key: str, *, xtitle: str, chance: float = 90.0) -> go.Figure:
     """Mean test error (min-max bars over random draws) against k removed blocks or swapped pairs."""
-    fig = go.Figure()
+    fig = go.Figure(layout=dict(separators=plotly_separators()))
     field = "random" if key == "k" else "reorder"
+    if key == "k":
+        # TRANSLATORS: hover text; k is the number of blocks removed at random
+        hover = _("k = {x}<br>mean test error {error} %", x="%{x}", error="%{y:.1f}")
+    else:
+        # TRANSLATORS: hover text; "swaps" is the number of pairs of blocks swapped
+        hover = _("swaps = {x}<br>mean test error {error} %", x="%{x}", error="%{y:.1f}")
     for name, res in results.items():
         rows = getattr(res, field)
         if not rows:
@@ -62,11 +69,11 @@ def lesion_curve(results: dict, key: str, *, xtitle: str, chance: float = 90.0) 
             error_y=dict(type="data", symmetric=False, thickness=1.5,
                          array=[0] + [100 * (max(r["errors"]) - r["mean"]) for r in rows],
                          arrayminus=[0] + [100 * (r["mean"] - min(r["errors"])) for r in rows]),
-            hovertemplate=f"{key} = %{{x}}<br>mean test error %{{y:.1f}} %<extra>{display_name(name)}</extra>",
+            hovertemplate=hover + "<extra>" + display_name(name) + "</extra>",
         ))
-    fig.add_hline(y=chance, line=dict(color="#555", dash="dash"), annotation_text=f"chance ({chance:.0f} %)",
-                  annotation_position="top left")
-    fig.update_layout(xaxis_title=xtitle, yaxis_title="test error (%)", font=FONT, height=380,
+    fig.add_hline(y=chance, line=dict(color="#555", dash="dash"),
+                  annotation_text=_("chance ({chance:.0f} %)", chance=chance), annotation_position="top left")
+    fig.update_layout(xaxis_title=xtitle, yaxis_title=_("test error (%)"), font=FONT, height=380,
                       yaxis=dict(range=[0, 100]), legend=h_legend(1.12),
                       margin=tight_margin())
     return fig
@@ -88,9 +95,9 @@ def line_gradient_curves(lines: dict) -> go.Figure:
                                                + display_name(name) + "</extra>"),
                       row=i, col=1)
         fig.update_yaxes(title_text="df/dt", row=i, col=1, exponentformat="power")
-    fig.update_xaxes(title_text="position on the line t (0 = first image, 1 = second)", row=len(names), col=1)
+    fig.update_xaxes(title_text=_("position on the line t (0 = first image, 1 = second)"), row=len(names), col=1)
     fig.update_layout(font=FONT, height=200 + 170 * len(names), showlegend=False,
-                      margin=tight_margin())
+                      margin=tight_margin(), separators=plotly_separators())
     return fig
 
 
@@ -105,26 +112,28 @@ def autocorrelation(lines: dict, rows: list[dict] | None = None) -> go.Figure:
             continue
         fig.add_trace(go.Scatter(x=list(range(len(r["corr"]))), y=r["corr"], mode="lines", name=display_name(name),
                                  line=dict(color=twin_color(name), width=1.5, dash="dot"), opacity=0.55,
-                                 hovertemplate="lag %{x}: %{y:.2f}<extra>" + display_name(name) + "</extra>"))
+                                 hovertemplate=_("lag {lag}: {corr}", lag="%{x}", corr="%{y:.2f}")
+                                 + "<extra>" + display_name(name) + "</extra>"))
     for name, lg in lines.items():
         fig.add_trace(go.Scatter(x=list(range(len(lg.corr))), y=lg.corr, mode="lines", name=display_name(name),
                                  line=dict(color=twin_color(name), width=3),
-                                 hovertemplate="lag %{x}: %{y:.2f}<extra>" + display_name(name) + "</extra>"))
+                                 hovertemplate=_("lag {lag}: {corr}", lag="%{x}", corr="%{y:.2f}")
+                                 + "<extra>" + display_name(name) + "</extra>"))
     fig.add_hline(y=math.exp(-1), line=dict(color="#555", dash="dash"), annotation_text="1/e",
                   annotation_position="top right")
-    fig.update_layout(xaxis_title="lag (steps along the line)", yaxis_title="gradient correlation", font=FONT,
+    fig.update_layout(xaxis_title=_("lag (steps along the line)"), yaxis_title=_("gradient correlation"), font=FONT,
                       height=380, legend=h_legend(1.15), margin=tight_margin(50),
-                      yaxis=dict(range=[-0.2, 1.02]))
+                      yaxis=dict(range=[-0.2, 1.02]), separators=plotly_separators())
     fig.update_xaxes(type="log")
     return fig
 
 
 def shattering_vs_depth(rows: list[dict]) -> go.Figure:
     """Lag-1 gradient correlation against depth (mean over seeds, min-max bars), plain vs ResNet."""
-    fig = twins_vs_depth(rows, "lag1", "lag1_min", "lag1_max", "neighbour correlation %{y:.3f}")
-    fig.update_layout(xaxis_title="depth (layers)", yaxis_title="correlation of neighbouring gradients",
+    fig = twins_vs_depth(rows, "lag1", "lag1_min", "lag1_max", _("neighbour correlation {corr}", corr="%{y:.3f}"))
+    fig.update_layout(xaxis_title=_("depth (layers)"), yaxis_title=_("correlation of neighbouring gradients"),
                       font=FONT, height=360, legend=h_legend(1.12), yaxis=dict(range=[-0.1, 1.05]),
-                      margin=tight_margin())
+                      margin=tight_margin(), separators=plotly_separators())
     return fig
 
 
@@ -142,11 +151,11 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
         for name, r in results.items():
             fig.add_trace(go.Scatter(x=r.alphas, y=r.loss, mode="lines+markers", name=display_name(name),
                                      line=dict(color=twin_color(name), width=3),
-                                     hovertemplate="a = %{x:.2f}<br>loss %{y:.4g}<extra>"
-                                                   + display_name(name) + "</extra>"))
-        fig.update_layout(xaxis_title="step a along the filter-normalised direction (0 = trained weights)",
-                          yaxis_title="training loss (log)", font=FONT, height=420,
-                          legend=h_legend(1.1), margin=tight_margin())
+                                     hovertemplate=_("a = {a}<br>loss {loss}", a="%{x:.2f}", loss="%{y:.4g}")
+                                     + "<extra>" + display_name(name) + "</extra>"))
+        fig.update_layout(xaxis_title=_("step a along the filter-normalised direction (0 = trained weights)"),
+                          yaxis_title=_("training loss (log)"), font=FONT, height=420,
+                          legend=h_legend(1.1), margin=tight_margin(), separators=plotly_separators())
         fig.update_yaxes(type="log")
         return fig
     zs = {n: np.log10(np.clip(np.asarray(r.loss_array(), dtype=float), 1e-6, None)) for n, r in results.items()}
@@ -160,9 +169,9 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
         loss = np.asarray(r.loss_array(), dtype=float)
         common = dict(x=r.alphas, y=r.betas, z=zs[name], zmin=zmin, zmax=zmax, colorscale="Viridis",
                       customdata=loss, showscale=i == len(names),
-                      colorbar=dict(title="log10 loss"),
-                      hovertemplate="a = %{x:.2f}, b = %{y:.2f}<br>loss %{customdata:.4g}<extra>" + display_name(name)
-                      + "</extra>")
+                      colorbar=dict(title=_("log10 loss")),
+                      hovertemplate=_("a = {a}, b = {b}<br>loss {loss}", a="%{x:.2f}", b="%{y:.2f}",
+                                      loss="%{customdata:.4g}") + "<extra>" + display_name(name) + "</extra>")
         if surface:
             fig.add_trace(go.Surface(cmin=zmin, cmax=zmax, **{k: v for k, v in common.items()
                                                                if k not in ("zmin", "zmax")}), row=1, col=i)
@@ -171,13 +180,14 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
                                      line=dict(width=0.6), **common), row=1, col=i)
             fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(symbol="x", size=12, color="white",
                                      line=dict(width=1, color="black")), showlegend=False,
-                                     hovertemplate="the trained weights<extra></extra>"), row=1, col=i)
-            fig.update_xaxes(title_text="direction 1 (a)", row=1, col=i)
-            fig.update_yaxes(title_text="direction 2 (b)" if i == 1 else None, row=1, col=i, scaleanchor=f"x{i}"
+                                     hovertemplate=_("the trained weights") + "<extra></extra>"), row=1, col=i)
+            fig.update_xaxes(title_text=_("direction 1 (a)"), row=1, col=i)
+            fig.update_yaxes(title_text=_("direction 2 (b)") if i == 1 else None, row=1, col=i, scaleanchor=f"x{i}"
                              if i > 1 else "x")
-    fig.update_layout(font=FONT, height=520 if surface else 460, margin=tight_margin(50))
+    fig.update_layout(font=FONT, height=520 if surface else 460, margin=tight_margin(50),
+                      separators=plotly_separators())
     if surface:
         for i in range(1, len(names) + 1):
-            fig.layout[f"scene{'' if i == 1 else i}"].update(zaxis_title="log10 loss", xaxis_title="a",
+            fig.layout[f"scene{'' if i == 1 else i}"].update(zaxis_title=_("log10 loss"), xaxis_title="a",
                                                              yaxis_title="b")
     return fig

@@ -9,10 +9,15 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, tight_margin, twin_color
+from resnet_viz.i18n import N_, _, plotly_separators
 from resnet_viz.models.names import display_name
 
 if TYPE_CHECKING:
     import numpy as np
+
+# TRANSLATORS: the split of a data set: the images a net trains on, and the held-out ones it is tested on
+SPLITS = {"train": N_("train"), "test": N_("test")}
+SPLIT_HOVERS = {"train": N_("{cls}: {n} train images"), "test": N_("{cls}: {n} test images")}
 
 
 def confusion_figure(matrices: dict[str, np.ndarray], classes: list[str]) -> go.Figure:
@@ -30,14 +35,17 @@ def confusion_figure(matrices: dict[str, np.ndarray], classes: list[str]) -> go.
         pct = 100 * m / rows
         fig.add_trace(go.Heatmap(
             z=pct, x=classes, y=classes, zmin=0, zmax=100, colorscale="Blues", showscale=c == len(names),
-            colorbar=dict(title="% of row"), text=m, texttemplate="%{text}",
-            hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.0f} % of the row)<extra>"
-                          f"{display_name(n)}</extra>"), row=1, col=c)
-        fig.update_xaxes(title_text="predicted class", row=1, col=c)
-        fig.update_yaxes(title_text="true class" if c == 1 else None, autorange="reversed", row=1, col=c)
+            colorbar=dict(title=_("% of row")), text=m, texttemplate="%{text}",
+            # TRANSLATORS: the hover text of a cell of a confusion matrix; {pct} is a number, the % sign follows
+            hovertemplate=_("true {true}<br>predicted {predicted}<br>{n} images ({pct} % of the row)", true="%{y}",
+                            predicted="%{x}", n="%{text}", pct="%{z:.0f}")
+            + f"<extra>{display_name(n)}</extra>"), row=1, col=c)
+        fig.update_xaxes(title_text=_("predicted class"), row=1, col=c)
+        fig.update_yaxes(title_text=_("true class") if c == 1 else None, autorange="reversed", row=1, col=c)
     for ann, n in zip(fig.layout.annotations, names):
         ann.font = dict(color=twin_color(n), size=16)
-    fig.update_layout(font=FONT, height=max(360, 60 + 34 * len(classes)), margin=tight_margin())
+    fig.update_layout(font=FONT, height=max(360, 60 + 34 * len(classes)), margin=tight_margin(),
+                      separators=plotly_separators())
     return fig
 
 
@@ -49,9 +57,10 @@ def class_accuracy_figure(accuracies: dict[str, dict[str, float | None]]) -> go.
         fig.add_trace(go.Bar(x=list(acc), y=[None if v is None else 100 * v for v in acc.values()],
                              name=display_name(n),
                              marker_color=twin_color(n),
-                             hovertemplate="%{x}: %{y:.1f} % correct<extra>" + display_name(n) + "</extra>"))
-    fig.update_layout(barmode="group", font=FONT, height=380, yaxis=dict(title="held-out accuracy (%)",
-                      range=[0, 100]), margin=tight_margin(20), legend=h_legend(1.1))
+                             hovertemplate=_("{cls}: {pct} % correct", cls="%{x}", pct="%{y:.1f}")
+                             + "<extra>" + display_name(n) + "</extra>"))
+    fig.update_layout(barmode="group", font=FONT, height=380, yaxis=dict(title=_("held-out accuracy (%)"),
+                      range=[0, 100]), margin=tight_margin(20), legend=h_legend(1.1), separators=plotly_separators())
     return fig
 
 
@@ -60,9 +69,10 @@ def class_counts_figure(counts: dict[str, dict[str, int]]) -> go.Figure:
     fig = go.Figure()
     colours = {"train": "#555555", "test": "#BBBBBB"}
     for split, per_class in counts.items():
-        fig.add_trace(go.Bar(x=list(per_class), y=list(per_class.values()), name=split,
-                             marker_color=colours.get(split, "#777777"),
-                             hovertemplate="%{x}: %{y} " + split + " images<extra></extra>"))
-    fig.update_layout(barmode="stack", font=FONT, height=300, yaxis=dict(title="images"),
-                      margin=tight_margin(20), legend=h_legend(1.15))
+        hover = _(SPLIT_HOVERS[split], cls="%{x}", n="%{y}") if split in SPLIT_HOVERS else \
+            _("{cls}: {n} {split} images", cls="%{x}", n="%{y}", split=split)
+        fig.add_trace(go.Bar(x=list(per_class), y=list(per_class.values()), name=_(SPLITS.get(split, split)),
+                             marker_color=colours.get(split, "#777777"), hovertemplate=hover + "<extra></extra>"))
+    fig.update_layout(barmode="stack", font=FONT, height=300, yaxis=dict(title=_("images")),
+                      margin=tight_margin(20), legend=h_legend(1.15), separators=plotly_separators())
     return fig

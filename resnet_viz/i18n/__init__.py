@@ -202,12 +202,12 @@ def _render(lang: str, message: str, params: dict) -> str:
         return _Formatter(lang).vformat(message, (), params)
 
 
-def _(message: str, **params) -> str:
+def _(message: str, /, **params) -> str:
     """``message`` in the current language, its ``{named}`` parameters filled in (see the module's docstring)."""
     return _render(current_language(), message, params)
 
 
-def ngettext(singular: str, plural: str, n: int, **params) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
     """The singular or plural form for ``n`` in the current language (``n`` is also a parameter)."""
     return _render_plural(current_language(), singular, plural, n, params)
 
@@ -225,7 +225,7 @@ class Msg(str):
     """A sentence computed from data, translated when drawn: its ``str`` value is the English sentence,
     ``str(msg)`` and ``f"{msg}"`` render it in the current language. Parameters may be ``Msg`` themselves."""
 
-    def __new__(cls, message: str, **params):
+    def __new__(cls, message: str, /, **params):
         self = super().__new__(cls, _render(DEFAULT_LANGUAGE, message, params))
         self.message, self.params = message, params
         return self
@@ -251,7 +251,7 @@ class Msg(str):
 class PluralMsg(Msg):
     """A ``Msg`` with singular and plural forms chosen by its ``n`` parameter."""
 
-    def __new__(cls, singular: str, plural: str, n: int, **params):
+    def __new__(cls, singular: str, plural: str, n: int, /, **params):
         self = str.__new__(cls, _render_plural(DEFAULT_LANGUAGE, singular, plural, n, params))
         self.message, self.params = singular, params
         self.plural, self.n = plural, n
@@ -272,6 +272,15 @@ def _restore_plural(cls, singular, plural, n, params):
     return cls(singular, plural, n, **params)
 
 
+def joined(parts, sep: str = " ") -> Msg:
+    """Sentences or phrases shown one after the other with ``sep`` between, each rendered in the drawing session's
+    language (a ``Msg`` part is translated, anything else is shown as it is). The template is only placeholders
+    and ``sep``: it is not a message of the catalogs."""
+    names = {f"p{i}": part for i, part in enumerate(parts)}
+    sep = sep.replace("{", "{{").replace("}", "}}")
+    return Msg(sep.join("{" + n + "}" for n in names), **names)
+
+
 def render(value):
     """``value`` for Streamlit: a ``Msg`` (or a list/tuple of them) as text in the current language."""
     if isinstance(value, Msg):
@@ -281,6 +290,6 @@ def render(value):
     return value
 
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "Msg", "N_", "PluralMsg", "_", "current_language", "set_language_source",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "Msg", "N_", "PluralMsg", "_", "current_language", "joined",
            "localize_number_text", "match_language", "ngettext", "num", "plotly_separators", "render",
-           "set_default_language", "translations", "use_language"]
+           "set_default_language", "set_language_source", "translations", "use_language"]

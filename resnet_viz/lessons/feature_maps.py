@@ -1,32 +1,44 @@
 """The Feature maps page's sentences, read off the captured activations: the shape of a layer's maps and each
 net's strongest channel and share of positive values (``describe_layer``), and how the maps shrink while the
 channels grow from the stem to the last stage (``describe_stages``). Every number comes from the arrays passed in.
+The sentences are ``Msg``: English values, drawn in the session's language.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from resnet_viz.i18n import Msg
 from resnet_viz.models.names import display_name
 
 
-def describe_layer(layer: str, acts: dict[str, np.ndarray], means: dict[str, np.ndarray], input_px: int) -> str:
+def joined(parts: list, sep: str = " ") -> Msg:
+    """Sentences (``Msg`` or text) joined with ``sep``, each drawn in the session's language. The template is made
+    here, not marked: it is not a message of the catalogs (gettext gives it back as it is)."""
+    keys = ["p" + str(i) for i in range(len(parts))]  # no f-string: the extractor would warn about it
+    template = sep.join("{" + k + "}" for k in keys)
+    params = dict(zip(keys, parts))
+    return Msg(template, **params)
+
+
+def describe_layer(layer: str, acts: dict[str, np.ndarray], means: dict[str, np.ndarray], input_px: int) -> Msg:
     """The takeaway of the channel grids: ``acts`` holds each net's (C, H, W) activations at ``layer`` and
     ``means`` their per-channel means."""
     a0 = next(iter(acts.values()))
-    sentences = [f"At {layer} each net has {a0.shape[0]} channels of {a0.shape[1]}x{a0.shape[2]} "
-                 f"(the input was {input_px}x{input_px} pixels)."]
+    sentences = [Msg("At {layer} each net has {channels} channels of {h}x{w} (the input was {px}x{px} pixels).",
+                     layer=layer, channels=a0.shape[0], h=a0.shape[1], w=a0.shape[2], px=input_px)]
     for arch, a in acts.items():
         frac = float((a > 0).mean())
         m = means[arch]
-        sentences.append(f"{display_name(arch)}: strongest channel #{int(np.argmax(m))} (mean {m.max():.3f}); "
-                         f"{100 * frac:.0f} % of its values are above zero (the ReLU zeroes the rest).")
-    return " ".join(sentences)
+        sentences.append(Msg("{name}: strongest channel #{channel} (mean {mean:.3f}); {pct:.0f} % of its values are "
+                             "above zero (the ReLU zeroes the rest).", name=display_name(arch),
+                             channel=int(np.argmax(m)), mean=m.max(), pct=100 * frac))
+    return joined(sentences)
 
 
-def describe_stages(first: tuple[int, ...], last: tuple[int, ...]) -> str:
+def describe_stages(first: tuple[int, ...], last: tuple[int, ...]) -> Msg:
     """From the stem's (C, H, W) maps to the last stage's: the positions shrink, the channels grow."""
-    return (f"From the stem to the last stage the maps shrink from {first[1]}x{first[2]} to "
-            f"{last[1]}x{last[2]} positions while the channels grow from {first[0]} to "
-            f"{last[0]}: each position of a late map summarises a larger part of the image with more "
-            "kinds of features.")
+    return Msg("From the stem to the last stage the maps shrink from {h0}x{w0} to {h1}x{w1} positions while the "
+               "channels grow from {c0} to {c1}: each position of a late map summarises a larger part of the image "
+               "with more kinds of features.", h0=first[1], w0=first[2], h1=last[1], w1=last[2], c0=first[0],
+               c1=last[0])

@@ -5,6 +5,9 @@ The lines are measured once per server process, in a background thread at start-
 reads them without waiting (``peek``). The sentences of a page's topic come from that page's lessons module
 (``lessons.degradation``, ``lessons.gradients``, ``lessons.lesion``). Nothing here imports torch at import
 time: the page must render before torch has loaded.
+
+Every line is a ``resnet_viz.i18n.Msg``: measured once, in the start-up thread, it is drawn in the language of each
+session that shows it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import json
 import statistics
 import sys
 import threading
+
+from resnet_viz.i18n import Msg
 
 
 def _once(fn):
@@ -64,7 +69,7 @@ def warm(between=None) -> None:
         pass
 
 
-def peek(name: str) -> tuple[bool, str | None]:
+def peek(name: str) -> tuple[bool, Msg | None]:
     """``(known, line)`` without waiting: known is False while the start-up thread is still measuring."""
     fn = globals()[name]
     if fn.ready():
@@ -118,27 +123,29 @@ def param_count(name: str) -> int:
 
 
 @_once
-def architecture_line() -> str:
+def architecture_line() -> Msg:
     p, r = param_count("plain56"), param_count("resnet56")
     if p == r:
-        return f"Plain-56 and ResNet-56 both have {r:,} parameters (exactly the same): the skip connection is only " \
-               "the `+ x`."
-    return f"Plain-56 has {p:,} parameters and ResNet-56 {r:,}: the shortcuts add {r - p:,}."
+        return Msg("Plain-56 and ResNet-56 both have {params:,} parameters (exactly the same): the skip connection is "
+                   "only the `+ x`.", params=r)
+    return Msg("Plain-56 has {plain:,} parameters and ResNet-56 {resnet:,}: the shortcuts add {extra:,}.",
+               plain=p, resnet=r, extra=r - p)
 
 
 @_once
-def gradient_line() -> str:
+def gradient_line() -> Msg:
     from resnet_viz.lessons.gradients import fmt_ratio
     from resnet_viz.probes.gradients import twin_gradient_flow
 
     flows = twin_gradient_flow(["plain56", "resnet56"], batch=64, seed=0)  # the gradient page's default
     p, r = flows["plain56"].first_last_ratio, flows["resnet56"].first_last_ratio
-    return (f"At initialisation Plain-56's first conv layer gets {fmt_ratio(p)} the gradient of its last one; "
-            f"ResNet-56's gets {fmt_ratio(r)}.")
+    # TRANSLATORS: {plain} and {resnet} are ratios such as "0.0012x" or "0.85x" (times the gradient of the last layer)
+    return Msg("At initialisation Plain-56's first conv layer gets {plain} the gradient of its last one; "
+               "ResNet-56's gets {resnet}.", plain=fmt_ratio(p), resnet=fmt_ratio(r))
 
 
 @_once
-def degradation_line() -> str | None:
+def degradation_line() -> Msg | None:
     from resnet_viz.lessons.degradation import describe_depth_gaps
     from resnet_viz.runs.twins import common_epoch_errors, run_sets
 
@@ -147,12 +154,12 @@ def degradation_line() -> str | None:
             continue
         epoch, at = common_epoch_errors({n: rs.runs[n] for n in ("plain20", "plain56", "resnet20", "resnet56")})
         if epoch:
-            return describe_depth_gaps(at, 20, 56, epoch)
+            return describe_depth_gaps(at, 20, 56, epoch)  # a Msg
     return None
 
 
 @_once
-def block_line() -> str | None:
+def block_line() -> Msg | None:
     from resnet_viz.data.samples import photo
     from resnet_viz.models.weights import WeightsUnavailable, load_model
     from resnet_viz.probes.activations import block_anatomy
@@ -162,14 +169,14 @@ def block_line() -> str | None:
     except WeightsUnavailable:
         return None
     x = lm.transforms()(photo("cat (chelsea)")).unsqueeze(0)
-    recs, _ = block_anatomy(lm.model, x)
+    recs, _outputs = block_anatomy(lm.model, x)
     ratios = [r.residual_ratio for r in recs if not r.downsampling]
-    return (f"In the trained ResNet-20, on the cat photo, each block's learned correction F(x) is a median "
-            f"{statistics.median(ratios):.2f}x the size of the x it is added to.")
+    return Msg("In the trained ResNet-20, on the cat photo, each block's learned correction F(x) is a median "
+               "{ratio:.2f}x the size of the x it is added to.", ratio=statistics.median(ratios))
 
 
 @_once
-def explain_line() -> str | None:
+def explain_line() -> Msg | None:
     from resnet_viz.data.samples import photo
     from resnet_viz.models.weights import WeightsUnavailable, load_model
     from resnet_viz.probes.inference import classify
@@ -180,12 +187,16 @@ def explain_line() -> str | None:
     except WeightsUnavailable:
         return None
     r, p = tops["resnet20"], tops["plain20"]
-    return (f"On the cat photo, the trained ResNet-20 says {r['label']} ({100 * r['prob']:.0f} %) and Plain-20 says "
-            f"{p['label']} ({100 * p['prob']:.0f} %); Grad-CAM shows where each looked.")
+    # the class names are catalog messages (models.registry): Msg(label) draws one in the session's language
+    # TRANSLATORS: {resnet_class} and {plain_class} are class names such as "cat"; the numbers are percentages
+    return Msg("On the cat photo, the trained ResNet-20 says {resnet_class} ({resnet_prob:.0f} %) and Plain-20 says "
+               "{plain_class} ({plain_prob:.0f} %); Grad-CAM shows where each looked.",
+               resnet_class=Msg(r["label"]), resnet_prob=100 * r["prob"],
+               plain_class=Msg(p["label"]), plain_prob=100 * p["prob"])
 
 
 @_once
-def lesion_line() -> str | None:
+def lesion_line() -> Msg | None:
     from resnet_viz.lessons.lesion import lesion_stats
     from resnet_viz.probes.lesion import LesionResult
     from resnet_viz.runs.twins import stored, twin_pairs
@@ -198,22 +209,28 @@ def lesion_line() -> str | None:
             continue
         s = {n: lesion_stats(LesionResult.from_json(d)) for n, d in got.items()}
         p, r = s[f"plain{pair.depth}"], s[f"resnet{pair.depth}"]
-        return (f"Deleting one block of the trained ResNet-{pair.depth} raises its test error by a median "
-                f"{100 * r['median_rise']:.1f} points; for Plain-{pair.depth} by {100 * p['median_rise']:.1f}.")
+        return Msg("Deleting one block of the trained ResNet-{depth} raises its test error by a median "
+                   "{resnet_rise:.1f} points; for Plain-{depth} by {plain_rise:.1f}.", depth=pair.depth,
+                   resnet_rise=100 * r["median_rise"], plain_rise=100 * p["median_rise"])
     return None
 
 
-def params_takeaway(p_res: int, p_plain: int) -> str:
+def params_takeaway(p_res: int, p_plain: int) -> Msg:
     """The Home page's first takeaway: ResNet-56 and Plain-56 have the same parameters (option A adds none)."""
-    return (f"ResNet-56 has {p_res:,} parameters and its plain twin Plain-56 has {p_plain:,}: "
-            f"{'exactly the same' if p_res == p_plain else 'not the same'}. With the paper's option A shortcut "
-            "the skip connection adds no parameters at all, so any difference you see between the twins "
-            "comes from the `+ x` alone.")
+    if p_res == p_plain:
+        return Msg("ResNet-56 has {resnet:,} parameters and its plain twin Plain-56 has {plain:,}: exactly the same. "
+                   "With the paper's option A shortcut the skip connection adds no parameters at all, so any "
+                   "difference you see between the twins comes from the `+ x` alone.", resnet=p_res, plain=p_plain)
+    return Msg("ResNet-56 has {resnet:,} parameters and its plain twin Plain-56 has {plain:,}: not the same. "
+               "With the paper's option A shortcut the skip connection adds no parameters at all, so any "
+               "difference you see between the twins comes from the `+ x` alone.", resnet=p_res, plain=p_plain)
 
 
-def missing_weights_line(missing: int, total: int, online: bool, hub: str) -> str:
+def missing_weights_line(missing: int, total: int, online: bool, hub: str) -> Msg:
     """How many of the pretrained weight files are not on this machine, and where they come from."""
-    where = "downloaded automatically the first time a page needs them" if online else (
-        f"missing: this machine is offline. Copy the files into `{hub}` (or a folder listed in "
-        "`RESNET_VIZ_WEIGHTS_DIRS`); pages fall back to what is available")
-    return f"{missing} of {total} weight files are {where}."
+    if online:
+        return Msg("{missing} of {total} weight files are downloaded automatically the first time a page needs them.",
+                   missing=missing, total=total)
+    return Msg("{missing} of {total} weight files are missing: this machine is offline. Copy the files into `{hub}` "
+               "(or a folder listed in `RESNET_VIZ_WEIGHTS_DIRS`); pages fall back to what is available.",
+               missing=missing, total=total, hub=hub)

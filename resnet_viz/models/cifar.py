@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_viz.i18n import Msg
+
 Shortcut = Literal["A", "B", "C"]
 Norm = Literal["bn", "none"]
 Init = Literal["kaiming", "xavier", "zero-residual"]
@@ -48,7 +50,7 @@ def norm_layer(norm: Norm, planes: int) -> nn.Module:
         return nn.BatchNorm2d(planes)
     if norm == "none":
         return nn.Identity()
-    raise ValueError(f"unknown normalisation {norm!r}: use 'bn' or 'none'")
+    raise ValueError(Msg("unknown normalisation {norm}: use 'bn' or 'none'", norm=repr(norm)))
 
 
 class PadShortcut(nn.Module):
@@ -104,7 +106,7 @@ class BasicBlock(nn.Module):
         elif skip and shortcut == "A" and changes_shape:
             self.downsample = PadShortcut(in_planes, planes, stride)
         elif shortcut not in ("A", "B", "C"):
-            raise ValueError(f"unknown shortcut option {shortcut!r}: use 'A', 'B' or 'C'")
+            raise ValueError(Msg("unknown shortcut option {shortcut}: use 'A', 'B' or 'C'", shortcut=repr(shortcut)))
         self.downsamples = stride != 1  # marks a block that changes resolution (lesion studies)
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,7 +141,8 @@ class CifarResNet(nn.Module):
     ) -> None:
         super().__init__()
         if (depth - 2) % 6 != 0 or depth < 8:
-            raise ValueError(f"CIFAR ResNet depth must be 6k+2 (20, 32, 44, 56, 110, ...), got {depth}")
+            raise ValueError(Msg("CIFAR ResNet depth must be 6k+2 (20, 32, 44, 56, 110, ...), got {depth}",
+                                 depth=depth))
         blocks = (depth - 2) // 6
         self.depth = depth
         self.skip = skip
@@ -186,7 +189,8 @@ def init_weights(model: nn.Module, init: Init = "kaiming") -> None:
     Norm layers start at weight 1, bias 0; linear biases at 0.
     """
     if init not in ("kaiming", "xavier", "zero-residual"):
-        raise ValueError(f"unknown initialisation {init!r}: use 'kaiming', 'xavier' or 'zero-residual'")
+        raise ValueError(Msg("unknown initialisation {init}: use 'kaiming', 'xavier' or 'zero-residual'",
+                             init=repr(init)))
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             if init == "xavier":

@@ -18,6 +18,8 @@ from torch import nn
 from torchvision import models as tvm
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from resnet_viz.i18n import N_, Msg
+
 # torchvision layer configurations (models/resnet.py)
 RESNET_CONFIGS: dict[int, tuple[type[nn.Module], list[int]]] = {
     18: (BasicBlock, [2, 2, 2, 2]),
@@ -63,7 +65,8 @@ def imagenet_resnet(depth: int, *, skip: bool = True, num_classes: int = 1000, *
     ``kwargs`` go to torchvision's ``ResNet`` (e.g. ``zero_init_residual=True``).
     """
     if depth not in RESNET_CONFIGS:
-        raise ValueError(f"ImageNet ResNet depth must be one of {sorted(RESNET_CONFIGS)}, got {depth}")
+        raise ValueError(Msg("ImageNet ResNet depth must be one of {depths}, got {depth}",
+                             depths=str(sorted(RESNET_CONFIGS)), depth=depth))
     block, layers = RESNET_CONFIGS[depth]
     if not skip:
         block = PlainBasicBlock if block is BasicBlock else PlainBottleneck
@@ -73,14 +76,16 @@ def imagenet_resnet(depth: int, *, skip: bool = True, num_classes: int = 1000, *
 
 # Comparison architectures the literature sets ResNets against: name -> (builder, depth, skip).
 # ``skip`` says whether the architecture has identity-style shortcuts (DenseNet's concatenation
-# counts: every layer sees its inputs unchanged).
+# counts: every layer sees its inputs unchanged). The descriptions are English (N_: the registry shows them
+# through Msg, translated where they are drawn).
 ZOO: dict[str, tuple[Any, int, bool, str]] = {
-    "vgg19_bn": (tvm.vgg19_bn, 19, False, "VGG-19 with BatchNorm (Simonyan & Zisserman 2014): a deep plain net"),
-    "googlenet": (tvm.googlenet, 22, False, "GoogLeNet / Inception v1 (Szegedy et al. 2014)"),
-    "densenet121": (tvm.densenet121, 121, True, "DenseNet-121 (Huang et al. 2017): concatenating shortcuts"),
-    "resnext50_32x4d": (tvm.resnext50_32x4d, 50, True, "ResNeXt-50 32x4d (Xie et al. 2017): grouped bottlenecks"),
-    "wide_resnet50_2": (tvm.wide_resnet50_2, 50, True, "Wide ResNet-50-2 (Zagoruyko & Komodakis 2016)"),
-    "vit_b_16": (tvm.vit_b_16, 12, True, "ViT-B/16 (Dosovitskiy et al. 2020): residual transformer blocks"),
+    "vgg19_bn": (tvm.vgg19_bn, 19, False, N_("VGG-19 with BatchNorm (Simonyan & Zisserman 2014): a deep plain net")),
+    "googlenet": (tvm.googlenet, 22, False, N_("GoogLeNet / Inception v1 (Szegedy et al. 2014)")),
+    "densenet121": (tvm.densenet121, 121, True, N_("DenseNet-121 (Huang et al. 2017): concatenating shortcuts")),
+    "resnext50_32x4d": (tvm.resnext50_32x4d, 50, True,
+                        N_("ResNeXt-50 32x4d (Xie et al. 2017): grouped bottlenecks")),
+    "wide_resnet50_2": (tvm.wide_resnet50_2, 50, True, N_("Wide ResNet-50-2 (Zagoruyko & Komodakis 2016)")),
+    "vit_b_16": (tvm.vit_b_16, 12, True, N_("ViT-B/16 (Dosovitskiy et al. 2020): residual transformer blocks")),
 }
 
 

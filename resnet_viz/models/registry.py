@@ -14,10 +14,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from resnet_viz.i18n import N_, Msg
 from resnet_viz.models.cifar import CIFAR_DEPTHS, cifar_resnet
 from resnet_viz.models.imagenet import RESNET_CONFIGS, ZOO, imagenet_resnet, zoo_model
 
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+# The CIFAR-10 class names: English keys everywhere; N_ marks them so that figures can show them translated.
+# TRANSLATORS: a CIFAR-10 class name
+CIFAR10_CLASSES = [N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"), N_("frog"),
+                   N_("horse"), N_("ship"), N_("truck")]
 # Normalisation the reference CIFAR checkpoints (Idelbayev 2018) and the app's own runs use.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -34,7 +38,7 @@ class ModelInfo:
     input_size: int  # square side in pixels the model is built for
     num_classes: int
     builder: Callable[..., nn.Module] = field(repr=False, compare=False)
-    description: str = ""
+    description: str = ""  # a Msg for the registered models: its str value is English, str(it) the session's
     twin: str | None = None  # the plain twin of a ResNet, or the ResNet of a plain twin
     tv_name: str | None = None  # torchvision model name whose pretrained weights fit this model
     options: tuple[str, ...] = ()  # builder keyword options this family understands
@@ -69,19 +73,21 @@ def _registry() -> dict[str, ModelInfo]:
     reg = _twins(
         CIFAR_DEPTHS, "cifar", input_size=lambda d, s: 32, num_classes=lambda d, s: 10,
         builder=lambda d, s: functools.partial(cifar_resnet, d, skip=s),
-        description=lambda d, s: (f"ResNet-{d} for CIFAR-10 (He et al. 2015, option A shortcuts)" if s
-                                  else f"Plain-{d} for CIFAR-10: ResNet-{d} without shortcuts (He et al. 2015)"),
+        description=lambda d, s: (Msg("ResNet-{d} for CIFAR-10 (He et al. 2015, option A shortcuts)", d=d) if s
+                                  else Msg("Plain-{d} for CIFAR-10: ResNet-{d} without shortcuts (He et al. 2015)",
+                                           d=d)),
         options=lambda d, s: ("shortcut", "norm", "init"))
     reg |= _twins(
         RESNET_CONFIGS, "imagenet", input_size=lambda d, s: 224, num_classes=lambda d, s: 1000,
         builder=lambda d, s: functools.partial(imagenet_resnet, d, skip=s),
-        description=lambda d, s: (f"torchvision ResNet-{d} (option B{', V1.5' if d >= 50 else ''})" if s
-                                  else f"Plain-{d}: torchvision ResNet-{d} with the additions removed"),
+        description=lambda d, s: (Msg("torchvision ResNet-{d} (option B, V1.5)", d=d) if s and d >= 50
+                                  else Msg("torchvision ResNet-{d} (option B)", d=d) if s
+                                  else Msg("Plain-{d}: torchvision ResNet-{d} with the additions removed", d=d)),
         tv_name=lambda d, s: f"resnet{d}" if s else None, options=lambda d, s: ("zero_init_residual",))
-    for name, (_, depth, skip, desc) in ZOO.items():
+    for name, (_builder, depth, skip, desc) in ZOO.items():
         reg[name] = ModelInfo(
             name=name, family="zoo", depth=depth, skip=skip, input_size=224, num_classes=1000,
-            builder=functools.partial(zoo_model, name), description=desc, tv_name=name,
+            builder=functools.partial(zoo_model, name), description=Msg(desc), tv_name=name,
         )
     return reg
 

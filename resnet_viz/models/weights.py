@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from resnet_viz.env import assets_dir, can_reach, forced_offline, hub_checkpoint_dir
+from resnet_viz.i18n import Msg, PluralMsg, joined
 from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, ModelInfo, get_info
 
 REFERENCE_URL = "https://github.com/akamaster/pytorch_resnet_cifar10/raw/master/pretrained_models/"
@@ -52,11 +53,14 @@ SHIPPED_DIR = "runs"  # inside assets/: the shipped training runs, each with mod
 
 
 class WeightsError(ValueError):
-    """A weights file that cannot be used: unreadable, unsafe, or for another architecture."""
+    """A weights file that cannot be used: unreadable, unsafe, or for another architecture. Its message is a
+    ``Msg`` (English as a value, in the language of the session that shows it)."""
 
 
 class WeightsUnavailable(RuntimeError):
-    """Weights that would be downloaded, but there is no network and no cached copy."""
+    """Weights that would be downloaded, but there is no network and no cached copy (a ``Msg`` message that names
+    the missing file and where to put it)."""
+
 
 
 @dataclass
@@ -70,7 +74,7 @@ class ModelMeta:
     resize_size: int  # shorter side is resized to this, then centre-cropped to input_size
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
-    source: str = "random"  # human-readable: where the weights came from
+    source: str = "random"  # human-readable: where the weights came from (a Msg where load_model wrote it)
     options: dict[str, Any] = field(default_factory=dict)  # builder options (norm, shortcut, ...)
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -143,7 +147,7 @@ def read_state_dict(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     """
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
+        raise WeightsError(Msg("weights file not found: {path}", path=str(path)))
     extra: dict[str, Any] = {}
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError
@@ -152,13 +156,15 @@ def read_state_dict(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
         try:
             sd = load_file(str(path), device="cpu")
         except (SafetensorError, OSError, ValueError) as e:
-            raise WeightsError(f"{path.name} is not a readable safetensors file ({e})") from None
+            raise WeightsError(Msg("{name} is not a readable safetensors file ({error})", name=path.name,
+                                   error=str(e))) from None
         sidecar = path.with_suffix(".json")
         if sidecar.is_file():
             try:
                 extra["meta"] = json.loads(sidecar.read_text())
             except (OSError, json.JSONDecodeError) as e:
-                raise WeightsError(f"the metadata file {sidecar.name} is not valid JSON ({e})") from None
+                raise WeightsError(Msg("the metadata file {name} is not valid JSON ({error})", name=sidecar.name,
+                                       error=str(e))) from None
     else:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
@@ -168,13 +174,14 @@ def read_state_dict(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
             # a zip (torch.save) or a pickle stream (b"\x80" + protocol) that the safe unpickler
             # refused holds objects other than tensors; anything else is simply not a checkpoint
             if not (head == b"PK" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05")):
-                raise WeightsError(f"{path.name} is not a readable PyTorch checkpoint") from None
-            raise WeightsError(
-                f"refused to load {path.name}: it contains Python objects that could run code when "
-                "loaded (only tensors are accepted, weights_only=True). Save a plain state_dict or a "
-                ".safetensors file instead.") from None
+                raise WeightsError(Msg("{name} is not a readable PyTorch checkpoint", name=path.name)) from None
+            raise WeightsError(Msg(
+                "refused to load {name}: it contains Python objects that could run code when loaded (only tensors "
+                "are accepted, weights_only=True). Save a plain state_dict or a .safetensors file instead.",
+                name=path.name)) from None
         except Exception as e:  # noqa: BLE001 - zip/pickle garbage, truncated files, ...
-            raise WeightsError(f"{path.name} is not a readable PyTorch checkpoint ({type(e).__name__})") from None
+            raise WeightsError(Msg("{name} is not a readable PyTorch checkpoint ({error})", name=path.name,
+                                   error=type(e).__name__)) from None
         if isinstance(obj, dict):
             for key in ("best_prec1", "epoch", "acc", "best_acc"):
                 if key in obj and isinstance(obj[key], (int, float)):
@@ -184,7 +191,7 @@ def read_state_dict(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
                     obj = obj[key]
                     break
         if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-            raise WeightsError(f"{path.name} holds no state dict (a mapping of names to tensors)")
+            raise WeightsError(Msg("{name} holds no state dict (a mapping of names to tensors)", name=path.name))
         sd = obj
     sd = {_strip_prefixes(k): v for k, v in sd.items()}
     return sd, extra
@@ -220,19 +227,25 @@ def check_fits(sd: dict[str, torch.Tensor], model: nn.Module, arch: str) -> None
     head = [k for k in wrong if k.endswith(("fc.weight", "fc.bias", "classifier.weight", "head.weight"))]
     if head and len(wrong) == len(head) and not missing and not unexpected:
         k = head[0]
-        raise WeightsError(f"the checkpoint's classifier has {sd[k].shape[0]} classes but {arch} is built "
-                           f"for {own[k].shape[0]}")
+        raise WeightsError(Msg("the checkpoint's classifier has {n} classes but {arch} is built for {expected}",
+                               n=int(sd[k].shape[0]), arch=arch, expected=int(own[k].shape[0])))
     guess = guess_architecture(sd)
-    hint = f"; it looks like a {guess} checkpoint" if guess and guess != arch else ""
     parts = []
     if missing:
-        parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        # TRANSLATORS: parameters the architecture has but the checkpoint lacks ("e.g." gives one name)
+        parts.append(PluralMsg("{n} missing (e.g. {key})", "{n} missing (e.g. {key})", len(missing), key=missing[0]))
     if unexpected:
-        parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        parts.append(PluralMsg("{n} unexpected (e.g. {key})", "{n} unexpected (e.g. {key})", len(unexpected),
+                               key=unexpected[0]))
     if wrong:
-        parts.append(f"{len(wrong)} with other shapes (e.g. {wrong[0]}: {tuple(sd[wrong[0]].shape)} vs "
-                     f"{tuple(own[wrong[0]].shape)})")
-    raise WeightsError(f"the checkpoint does not fit {arch}{hint}: parameters " + ", ".join(parts))
+        parts.append(PluralMsg("{n} with other shapes (e.g. {key}: {shape} vs {expected})",
+                               "{n} with other shapes (e.g. {key}: {shape} vs {expected})", len(wrong), key=wrong[0],
+                               shape=str(tuple(sd[wrong[0]].shape)), expected=str(tuple(own[wrong[0]].shape))))
+    if guess and guess != arch:
+        raise WeightsError(Msg("the checkpoint does not fit {arch}; it looks like a {guess} checkpoint: parameters "
+                               "{parts}", arch=arch, guess=guess, parts=joined(parts, ", ")))
+    raise WeightsError(Msg("the checkpoint does not fit {arch}: parameters {parts}", arch=arch,
+                           parts=joined(parts, ", ")))
 
 
 def guess_architecture(sd: dict[str, torch.Tensor]) -> str | None:
@@ -245,7 +258,8 @@ def guess_architecture(sd: dict[str, torch.Tensor]) -> str | None:
     cifar_stem = "conv1.weight" in sd and sd["conv1.weight"].shape[0] == 16
     if per_stage[3] == 0 and len(set(per_stage[:3])) == 1 and cifar_stem:
         depth = 6 * per_stage[0] + 2
-        return f"resnet{depth} or plain{depth} (CIFAR)" if not has_skip else f"resnet{depth} (CIFAR, option B/C)"
+        return (Msg("resnet{depth} or plain{depth} (CIFAR)", depth=depth) if not has_skip
+                else Msg("resnet{depth} (CIFAR, option B/C)", depth=depth))
     bottleneck = any(k.endswith("conv3.weight") for k in sd)
     table = {(2, 2, 2, 2, False): 18, (3, 4, 6, 3, False): 34, (3, 4, 6, 3, True): 50,
              (3, 4, 23, 3, True): 101, (3, 8, 36, 3, True): 152}
@@ -276,8 +290,8 @@ def _extra_dirs() -> list[Path]:
 def fetch_reference(arch: str) -> Path:
     """Local path of the reference checkpoint, downloading it into the hub cache when online."""
     if arch not in REFERENCE_FILES:
-        raise WeightsError(f"there is no reference checkpoint for {arch}; reference CIFAR-10 checkpoints "
-                           f"exist for {', '.join(REFERENCE_FILES)}")
+        raise WeightsError(Msg("there is no reference checkpoint for {arch}; reference CIFAR-10 checkpoints exist "
+                               "for {archs}", arch=arch, archs=", ".join(REFERENCE_FILES)))
     local = reference_path(arch)
     if local is not None:
         return local
@@ -285,9 +299,10 @@ def fetch_reference(arch: str) -> Path:
     url = REFERENCE_URL + fname
     dest = hub_checkpoint_dir() / fname
     if forced_offline() or not can_reach(url):
-        raise WeightsUnavailable(
-            f"the reference checkpoint {fname} is not cached and there is no network: download {url} "
-            f"and put it in {dest.parent}/ (or in a folder listed in RESNET_VIZ_WEIGHTS_DIRS)")
+        raise WeightsUnavailable(Msg(
+            "the reference checkpoint {file} is not cached and there is no network: download {url} and put it in "
+            "{folder}/ (or in a folder listed in RESNET_VIZ_WEIGHTS_DIRS)", file=fname, url=url,
+            folder=str(dest.parent)))
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.hub.download_url_to_file(url, str(dest), hash_prefix=fname.split("-")[1].split(".")[0], progress=False)
     return dest
@@ -298,15 +313,17 @@ def torchvision_weights(info: ModelInfo, which: str = "DEFAULT"):
     from torchvision.models import get_model_weights
 
     if info.tv_name is None:
-        raise WeightsError(f"{info.name} has no torchvision pretrained weights"
-                           + (" (a plain twin is only ever trained here, from scratch)" if not info.skip else ""))
+        if not info.skip:
+            raise WeightsError(Msg("{arch} has no torchvision pretrained weights (a plain twin is only ever trained "
+                                   "here, from scratch)", arch=info.name))
+        raise WeightsError(Msg("{arch} has no torchvision pretrained weights", arch=info.name))
     enum = get_model_weights(info.tv_name)
     key = "DEFAULT" if which.lower() in ("imagenet", "default", "pretrained") else which
     try:
         return enum[key] if key != "DEFAULT" else enum.DEFAULT
     except KeyError:
-        raise WeightsError(f"{info.name} has no torchvision weights {which!r}; available: "
-                           f"{', '.join(w.name for w in enum)}") from None
+        raise WeightsError(Msg("{arch} has no torchvision weights {which}; available: {available}", arch=info.name,
+                               which=repr(which), available=", ".join(w.name for w in enum))) from None
 
 
 def torchvision_cached_path(w) -> Path:
@@ -321,9 +338,10 @@ def load_torchvision_state(info: ModelInfo, which: str = "DEFAULT") -> tuple[dic
             if (d / path.name).is_file():
                 return torch.load(d / path.name, map_location="cpu", weights_only=True), w
         if forced_offline() or not can_reach(w.url):
-            raise WeightsUnavailable(
-                f"ImageNet weights for {info.name} ({type(w).__name__}.{w.name}) are not cached and there is "
-                f"no network: download {w.url} and put it at {path}")
+            enum_name = f"{type(w).__name__}.{w.name}"
+            raise WeightsUnavailable(Msg(
+                "ImageNet weights for {arch} ({weights}) are not cached and there is no network: download {url} and "
+                "put it at {path}", arch=info.name, weights=enum_name, url=w.url, path=str(path)))
     return w.get_state_dict(progress=False, check_hash=True), w
 
 
@@ -343,9 +361,9 @@ def default_weights(arch: str) -> str:
             return "shipped"
         if arch in REFERENCE_FILES:
             return "reference"
-        raise WeightsUnavailable(
-            f"no trained weights for {arch} are shipped or cached; pass --weights FILE, "
-            f"--weights random, or use a model with reference weights ({', '.join(REFERENCE_FILES)})")
+        raise WeightsUnavailable(Msg(
+            "no trained weights for {arch} are shipped or cached; pass --weights FILE, --weights random, or use a "
+            "model with reference weights ({archs})", arch=arch, archs=", ".join(REFERENCE_FILES)))
     return "DEFAULT" if info.tv_name else "random"
 
 
@@ -387,19 +405,20 @@ def load_model(
     meta = _base_meta(info, num_classes, categories)
     if isinstance(source, str) and source.lower() == "random":
         model = info.build(**options, **({"num_classes": num_classes} if num_classes else {}))
-        meta.source = "random initialisation"
+        meta.source = Msg("random initialisation")
         meta.options = dict(options)
     else:
         if isinstance(source, str) and source.lower() == "reference":
             path = fetch_reference(arch)
             sd, extra = read_state_dict(path)
-            meta.source = f"reference checkpoint {path.name} (Idelbayev 2018)"
+            meta.source = Msg("reference checkpoint {file} (Idelbayev 2018)", file=path.name)
             meta.metrics = {"published_test_error_pct": REFERENCE_ERRORS[arch]}
             meta.provenance = {"url": REFERENCE_URL + path.name, "license": "BSD-2-Clause"}
         elif isinstance(source, str) and source.lower() == "shipped":
             path = shipped_path(arch)
             if path is None:
-                raise WeightsUnavailable(f"no shipped checkpoint for {arch} in {assets_dir() / SHIPPED_DIR}")
+                raise WeightsUnavailable(Msg("no shipped checkpoint for {arch} in {folder}", arch=arch,
+                                             folder=str(assets_dir() / SHIPPED_DIR)))
             sd, extra = read_state_dict(path)
         elif isinstance(source, str) and info.family != "cifar" and not _looks_like_path(source):
             sd, w = load_torchvision_state(info, source)
@@ -413,17 +432,19 @@ def load_model(
         else:
             path = Path(source)
             if not _looks_like_path(str(source)) and not path.exists():
-                raise WeightsError(f"unknown weights {str(source)!r} for {arch}: use random, reference, shipped, "
-                                   "imagenet/DEFAULT (ImageNet models) or a .safetensors/.pt/.pth/.th file")
+                raise WeightsError(Msg("unknown weights {weights} for {arch}: use random, reference, shipped, "
+                                       "imagenet/DEFAULT (ImageNet models) or a .safetensors/.pt/.pth/.th file",
+                                       weights=repr(str(source)), arch=arch))
             sd, extra = read_state_dict(path)
-            meta.source = f"file {path.name}"
+            # TRANSLATORS: where a model's weights come from: a file the user gave
+            meta.source = Msg("file {file}", file=path.name)
             if path.name == REFERENCE_FILES.get(arch):
-                meta.source = f"reference checkpoint {path.name} (Idelbayev 2018)"
+                meta.source = Msg("reference checkpoint {file} (Idelbayev 2018)", file=path.name)
                 meta.metrics = {"published_test_error_pct": REFERENCE_ERRORS[arch]}
         if "meta" in extra:  # the app's own checkpoints describe themselves
             saved = ModelMeta.from_json(extra["meta"])
             if saved.arch != arch:
-                raise WeightsError(f"the checkpoint is for {saved.arch}, not {arch}")
+                raise WeightsError(Msg("the checkpoint is for {saved}, not {arch}", saved=saved.arch, arch=arch))
             options = {**saved.options, **options}
             saved.source = saved.source or meta.source
             meta = saved

@@ -34,12 +34,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from resnet_viz.i18n import N_, Msg
 from resnet_viz.models.weights import LoadedModel
 from resnet_viz.probes._model import has_hooks, private_copy, residual_blocks
 
 METHODS = ("gradcam", "guided-gradcam", "ig", "saliency", "occlusion")
-METHOD_NAMES = {"gradcam": "Grad-CAM", "guided-gradcam": "Guided Grad-CAM", "ig": "Integrated Gradients",
-                "saliency": "Saliency", "occlusion": "Occlusion"}
+# The methods' names, English (the CLI prints them); the app shows them through _()
+METHOD_NAMES = {"gradcam": N_("Grad-CAM"), "guided-gradcam": N_("Guided Grad-CAM"),
+                "ig": N_("Integrated Gradients"), "saliency": N_("Saliency"), "occlusion": N_("Occlusion")}
 
 
 @dataclass
@@ -101,7 +103,7 @@ def resolve_target(lm: LoadedModel, target: int | str | None, x: torch.Tensor) -
     if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
         t = int(target)
         if not 0 <= t < lm.meta.num_classes:
-            raise ValueError(f"class index {t} is outside 0..{lm.meta.num_classes - 1}")
+            raise ValueError(Msg("class index {index} is outside 0..{last}", index=t, last=lm.meta.num_classes - 1))
         return t
     cats = list(lm.meta.categories or [])
     if target in cats:  # exact first: ImageNet has both "cardigan" (the sweater) and "Cardigan" (the corgi)
@@ -110,7 +112,10 @@ def resolve_target(lm: LoadedModel, target: int | str | None, x: torch.Tensor) -
     if target.lower() in lower:
         return lower.index(target.lower())
     close = [c for c in (lm.meta.categories or []) if target.lower() in c.lower()][:5]
-    raise ValueError(f"unknown class {target!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    if close:
+        raise ValueError(Msg("unknown class {target}; did you mean {close}?", target=repr(target),
+                             close=", ".join(close)))
+    raise ValueError(Msg("unknown class {target}", target=repr(target)))
 
 
 def explain(lm: LoadedModel, x: torch.Tensor, method: str = "gradcam", *, target: int | str | None = None,
@@ -122,7 +127,8 @@ def explain(lm: LoadedModel, x: torch.Tensor, method: str = "gradcam", *, target
     """
 
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+        raise ValueError(Msg("unknown method {method}: use one of {methods}", method=repr(method),
+                             methods=", ".join(METHODS)))
     n = lm.meta.num_classes
     build = lambda: lm.info.build(**lm.meta.options, **({"num_classes": n} if n != lm.info.num_classes else {}))
     with borrowed_copy(lm.model, build) as net:
@@ -150,7 +156,8 @@ def _explain(lm: LoadedModel, net: nn.Module, x: torch.Tensor, method: str, targ
     modules = dict(net.named_modules())
     layer = layer or default_layer(net)
     if method in ("gradcam", "guided-gradcam") and layer not in modules:
-        raise ValueError(f"no layer named {layer!r} in {lm.meta.arch}; e.g. {default_layer(net)}")
+        raise ValueError(Msg("no layer named {layer} in {arch}; e.g. {example}", layer=repr(layer), arch=lm.meta.arch,
+                             example=default_layer(net)))
     size = x.shape[-1]
     with torch.enable_grad():
         if method == "gradcam":

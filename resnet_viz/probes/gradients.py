@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_viz.i18n import _
 from resnet_viz.probes._model import build_at_init, hooks, is_residual_block, private_copy
 
 
@@ -122,8 +123,8 @@ def gradient_flow(
         with torch.enable_grad():
             logits = net(x)
             loss = F.cross_entropy(logits.float(), y)
-            weights = [m.weight for _, m in layers]
-            block_outs = [outs[n] for n, _ in blocks]
+            weights = [m.weight for _n, m in layers]
+            block_outs = [outs[n] for n, _m in blocks]
             grads = torch.autograd.grad(loss, weights + block_outs, allow_unused=True)
     wgrads, bgrads = grads[: len(weights)], grads[len(weights):]
     records = []
@@ -140,7 +141,7 @@ def gradient_flow(
         r.ratio_to_last = r.grad_norm / last if last else float("inf")
     brecs = [BlockRecord(name=n, index=i, grad_norm=float(g.norm()) if g is not None else 0.0,
                          out_rms=float(torch.linalg.vector_norm(outs[n].detach()) / math.sqrt(outs[n].numel())))
-             for i, ((n, _), g) in enumerate(zip(blocks, bgrads))]
+             for i, ((n, _m), g) in enumerate(zip(blocks, bgrads))]
     first_last = convs[0].grad_norm / last if convs and last else float("nan")
     loss_value = float(loss.detach())
     vals = [loss_value, first_last] + [r.grad_norm for r in records]
@@ -201,7 +202,7 @@ def make_batch(
         return torch.stack([tf(im) for im in xs]), torch.tensor(ys) % num_classes
     if source == "images":
         if not images:
-            raise ValueError("no images given for the 'images' batch source")
+            raise ValueError(_("no images given for the 'images' batch source"))
         xs = [tf(images[i % len(images)]) for i in range(batch)]
         xs = [x.flip(-1) if (i // len(images)) % 2 else x for i, x in enumerate(xs)]
         return torch.stack(xs), torch.randint(0, num_classes, (batch,), generator=g)
@@ -210,7 +211,8 @@ def make_batch(
         idx = torch.randperm(len(ds), generator=g)[:batch].tolist()
         xs, ys = zip(*(ds[i] for i in idx))
         return torch.stack(xs), torch.tensor(ys) % num_classes
-    raise ValueError(f"unknown batch source {source!r}: use one of {', '.join(BATCH_SOURCES)}")
+    raise ValueError(_("unknown batch source {source!r}: use one of {sources}", source=source,
+                       sources=", ".join(BATCH_SOURCES)))
 
 
 def twin_gradient_flow(
@@ -312,14 +314,14 @@ def gradient_trajectory(
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()  # a private model: its .grad is ours to write
-        norms.append([float(m.weight.grad.norm()) for _, m in layers])
+        norms.append([float(m.weight.grad.norm()) for _n, m in layers])
         losses.append(float(loss.detach()))
         if not math.isfinite(losses[-1]):
             break
         opt.step()
         if progress:
             progress(step + 1, steps)
-    return {"model": name, "layers": [n for n, _ in layers], "norms": norms, "loss": losses}
+    return {"model": name, "layers": [n for n, _m in layers], "norms": norms, "loss": losses}
 
 
 _sweeps: dict[tuple, list[dict]] = {}

@@ -12,13 +12,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from resnet_viz.i18n import Msg
 from resnet_viz.models.weights import LoadedModel
 from resnet_viz.probes._model import autocast_for
 
 
 def label_of(lm: LoadedModel, index: int) -> str:
     cats = lm.meta.categories
-    return cats[index] if cats and index < len(cats) else f"class {index}"
+    # TRANSLATORS: the name of a class the model has no name for (its number)
+    return cats[index] if cats and index < len(cats) else Msg("class {index}", index=index)
 
 
 @torch.inference_mode()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from resnet_viz.env import assets_dir, cache_dir
+from resnet_viz.i18n import _
 from resnet_viz.models.names import split_run_name
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -172,8 +173,8 @@ class Run:
 
 def validate_name(name: str) -> str:
     if not NAME_RE.match(name or ""):
-        raise ValueError(f"run name {name!r} must be 1-100 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit")
+        raise ValueError(_("run name {name!r} must be 1-100 letters, digits, '.', '_' or '-', starting with a "
+                           "letter or digit", name=name))
     return name
 
 

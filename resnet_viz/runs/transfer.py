@@ -14,6 +14,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from resnet_viz.i18n import N_, _
 from resnet_viz.runs.store import Run, read_json, runs_root, validate_name, write_json
 
 RUN_FILES = ("model.safetensors", "model.json", "config.json", "metrics.jsonl", "provenance.json", "status.json",
@@ -57,12 +58,12 @@ def _check_run(src: Path) -> None:
     meta = read_json(src / "model.json") or {}
     cfg = read_json(src / "config.json") or {}
     if not (src / "model.safetensors").is_file() or not meta.get("arch") or not cfg.get("model"):
-        raise RunUploadError(f"'{src.name}' is not a resnet-viz run: model.safetensors, model.json and "
-                             "config.json are needed.")
+        raise RunUploadError(_("'{name}' is not a resnet-viz run: model.safetensors, model.json and config.json "
+                               "are needed.", name=src.name))
     try:
         load_model(meta["arch"], src / "model.safetensors")
     except (WeightsError, WeightsUnavailable, ValueError, KeyError) as e:
-        raise RunUploadError(f"The weights of '{src.name}' do not load: {e}") from None
+        raise RunUploadError(_("The weights of '{name}' do not load: {error}", name=src.name, error=e)) from None
 
 
 def unpack_runs(zip_path: Path, dest_root: Path) -> list[Run]:
@@ -85,8 +86,8 @@ def unpack_runs(zip_path: Path, dest_root: Path) -> list[Run]:
             raise RunUploadError(str(e)) from None
         tops = sorted(p for p in work.iterdir() if p.is_dir()) if work.is_dir() else []
         if not tops or len(tops) > 8:
-            raise RunUploadError("This zip is not a resnet-viz run: expected a folder per run with model.safetensors "
-                                 "(as downloaded from the Your data page).")
+            raise RunUploadError(_("This zip is not a resnet-viz run: expected a folder per run with "
+                                   "model.safetensors (as downloaded from the Your data page)."))
         for src in tops:
             _check_run(src)
         out = []
@@ -96,7 +97,7 @@ def unpack_runs(zip_path: Path, dest_root: Path) -> list[Run]:
                 shutil.rmtree(dest)
             os.replace(src, dest)
             if not (dest / "status.json").is_file():
-                write_json(dest / "status.json", {"state": "finished", "message": "uploaded"})
+                write_json(dest / "status.json", {"state": "finished", "message": N_("uploaded")})
             out.append(Run(dest))
         return out
     finally:
@@ -108,9 +109,9 @@ def save_to_store(run: Run, name: str | None = None) -> Run:
     name = validate_name(name or run.name)
     dest = runs_root() / name
     if dest.exists():
-        raise FileExistsError(f"the shared run store already has a run named {name}: choose another name")
+        raise FileExistsError(_("the shared run store already has a run named {name}: choose another name", name=name))
     if run.running:
-        raise RuntimeError(f"{run.name} is still training: save it when it has finished")
+        raise RuntimeError(_("{name} is still training: save it when it has finished", name=run.name))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{name}.copying"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -17,10 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resnet_viz.env import assets_dir
+from resnet_viz.i18n import N_, Msg
 from resnet_viz.models.names import display_name, split_run_name
 from resnet_viz.runs.store import Run, list_runs, read_json, write_json
 
 TWIN_RE = re.compile(r"^(plain|resnet)(\d+)$")
+
+# TRANSLATORS: the training presets (TrainConfig.preset): "fast" = a one-cycle schedule for short runs, "paper" =
+# He et al.'s step schedule
+PRESETS = {"fast": N_("fast"), "paper": N_("paper")}
+
+
+def preset_label(preset: str | None) -> Msg | str | None:
+    """A preset's name as the student reads it (drawn in the session's language); other values as they are."""
+    return Msg(PRESETS[preset]) if preset in PRESETS else preset
 
 
 def twin_depth(model: str) -> int | None:
@@ -44,9 +54,12 @@ class TwinPair:
     resnet: Run
     shipped: bool
 
-    def label(self) -> str:
-        where = "shipped" if self.shipped else "trained here"
-        return f"Plain-{self.depth} vs ResNet-{self.depth}: {self.tag}, {data_label(self.resnet)} ({where})"
+    def label(self) -> Msg:
+        """The pair's name in a selectbox: a ``Msg`` (its value is English, a stable option; ``str()`` draws it)."""
+        params = dict(depth=self.depth, tag=self.tag, data=data_label(self.resnet))
+        if self.shipped:
+            return Msg("Plain-{depth} vs ResNet-{depth}: {tag}, {data} (shipped)", **params)
+        return Msg("Plain-{depth} vs ResNet-{depth}: {tag}, {data} (trained here)", **params)
 
     @property
     def runs(self) -> dict[str, Run]:
@@ -70,11 +83,15 @@ class RunSet:
     def pair(self, depth: int) -> TwinPair:
         return TwinPair(self.tag, depth, self.runs[f"plain{depth}"], self.runs[f"resnet{depth}"], self.shipped)
 
-    def label(self) -> str:
+    def label(self) -> Msg:
+        """The set's name in a selectbox: a ``Msg`` (its value is English, a stable option; ``str()`` draws it)."""
         any_run = next(iter(self.runs.values()))
         cfg = any_run.config
-        where = "shipped with the app" if self.shipped else "trained here"
-        return f"{self.tag}: {data_label(any_run)}, {cfg.get('preset')} preset, {cfg.get('epochs')} epochs ({where})"
+        params = dict(tag=self.tag, data=data_label(any_run), preset=preset_label(cfg.get("preset")),
+                      epochs=cfg.get("epochs"))
+        if self.shipped:
+            return Msg("{tag}: {data}, {preset} preset, {epochs} epochs (shipped with the app)", **params)
+        return Msg("{tag}: {data}, {preset} preset, {epochs} epochs (trained here)", **params)
 
 
 def group_runs(runs: Iterable[Run]) -> list[RunSet]:
@@ -114,11 +131,14 @@ def twin_runs(root: Path) -> list[tuple[str, Run, Run]]:
     return [(p.tag, p.resnet, p.plain) for p in pairs]
 
 
-def run_label(run: Run) -> str:
-    """``ResNet-18 (fine-tuned from ImageNet)``: the architecture and how it was trained."""
-    how = {"finetune": "fine-tuned from ImageNet", "probe": "linear probe on ImageNet features"}.get(
-        run.config.get("mode", "scratch"), "from scratch")
-    return f"{display_name(run.model)} ({how})"
+def run_label(run: Run) -> Msg:
+    """``ResNet-18 (fine-tuned from ImageNet)``: the architecture and how it was trained (a ``Msg``)."""
+    mode, model = run.config.get("mode", "scratch"), display_name(run.model)
+    if mode == "finetune":
+        return Msg("{model} (fine-tuned from ImageNet)", model=model)
+    if mode == "probe":
+        return Msg("{model} (linear probe on ImageNet features)", model=model)
+    return Msg("{model} (from scratch)", model=model)
 
 
 def common_epoch_errors(runs: dict[str, Run]) -> tuple[int, dict[str, dict]]:

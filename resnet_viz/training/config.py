@@ -30,6 +30,8 @@ import shlex
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from resnet_viz.i18n import Msg
+
 MODES = ("scratch", "finetune", "probe")
 
 
@@ -83,7 +85,7 @@ class TrainConfig:
         """The config of ``to_dict`` (or a run's ``config.json``); an unknown key is an error, not ignored."""
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+            raise ValueError(Msg("unknown training settings: {names}", names=", ".join(sorted(unknown))))
         return cls(**d)
 
     def to_json(self) -> str:
@@ -97,9 +99,9 @@ class TrainConfig:
         """A copy with the preset's defaults filled in, checked."""
         c = TrainConfig.from_dict(self.to_dict())
         if c.preset not in PRESETS:
-            raise ValueError(f"unknown preset {c.preset!r}: use 'paper' or 'fast'")
+            raise ValueError(Msg("unknown preset {preset}: use 'paper' or 'fast'", preset=repr(c.preset)))
         if c.mode not in MODES:
-            raise ValueError(f"unknown mode {c.mode!r}: use one of {', '.join(MODES)}")
+            raise ValueError(Msg("unknown mode {mode}: use one of {modes}", mode=repr(c.mode), modes=", ".join(MODES)))
         preset = PRESETS[c.preset]
         c.epochs = c.epochs or preset.epochs
         # the presets' rates are for batch 128; other batches scale them linearly (Goyal et al. 2017), so a
@@ -110,9 +112,9 @@ class TrainConfig:
         if c.weight_decay is None:
             c.weight_decay = preset.weight_decay if scratch else TRANSFER_WEIGHT_DECAY
         if c.epochs < 1 or c.batch_size < 1:
-            raise ValueError("epochs and batch size must be positive")
+            raise ValueError(Msg("epochs and batch size must be positive"))
         if c.image_size and not 16 <= c.image_size <= 512:
-            raise ValueError(f"image size must be between 16 and 512 pixels, not {c.image_size}")
+            raise ValueError(Msg("image size must be between 16 and 512 pixels, not {size}", size=c.image_size))
         return c
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from resnet_viz.i18n import N_, Msg, PluralMsg
 from resnet_viz.models.registry import get_info
 from resnet_viz.models.weights import ModelMeta
 from resnet_viz.runs.store import Run
@@ -40,6 +41,15 @@ from resnet_viz.training.schedule import make_optimizer, make_scheduler, schedul
 
 class Diverged(RuntimeError):
     pass
+
+
+_ERROR_FORM = "{kind}: {error}"  # a failed run's message: the exception's class and its text (no words of its own)
+
+
+def _error_msg(e: BaseException) -> Msg:
+    """A failed run's status message; an exception raised with a ``Msg`` keeps it (translated where it is shown)."""
+    text = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Msg) else str(e)
+    return Msg(_ERROR_FORM, kind=type(e).__name__, error=text)
 
 
 def train(
@@ -115,21 +125,23 @@ class _Trainer:
     def fit(self) -> None:
         """Every epoch from the start (or the checkpoint), with the run's status saying how it ended."""
         cfg, status = self.cfg, self.files.status
-        status("running", "starting", epoch=self.start_epoch, step=self.step)
+        status("running", N_("starting"), epoch=self.start_epoch, step=self.step)
         self.t_run = time.time()
         try:
             for epoch in range(self.start_epoch, cfg.epochs):
                 self._epoch(epoch)
             sums = self.ranks.gather(param_checksum(self.model))
-            status("finished", f"finished {cfg.epochs} epochs in {time.time() - self.t_run:.0f} s", epoch=cfg.epochs,
-                   step=self.step, progress=1.0, rank_checksums=sums)
+            done = PluralMsg("finished {n} epoch in {seconds:.0f} s", "finished {n} epochs in {seconds:.0f} s",
+                             cfg.epochs, seconds=time.time() - self.t_run)
+            status("finished", done, epoch=cfg.epochs, step=self.step, progress=1.0, rank_checksums=sums)
         except Diverged as e:
-            status("diverged", str(e), step=self.step)
+            status("diverged", e.args[0] if e.args else str(e), step=self.step)
             raise
         except KeyboardInterrupt:
-            status("stopped", f"stopped at step {self.step}; the last finished epoch is saved", step=self.step)
+            status("stopped", Msg("stopped at step {step}; the last finished epoch is saved", step=self.step),
+                   step=self.step)
         except BaseException as e:
-            status("failed", f"{type(e).__name__}: {e}", step=self.step)
+            status("failed", _error_msg(e), step=self.step)
             raise
 
     def _epoch(self, epoch: int) -> None:
@@ -172,8 +184,9 @@ class _Trainer:
         if stop:
             raise KeyboardInterrupt("stop requested")
         if bad:
-            raise Diverged(f"the loss became {loss.item()} at step {self.step} (epoch {epoch + 1}): training "
-                           "diverged; lower the learning rate. The last good checkpoint is kept.")
+            raise Diverged(Msg("the loss became {loss} at step {step} (epoch {epoch}): training diverged; lower the "
+                               "learning rate. The last good checkpoint is kept.", loss=loss.item(), step=self.step,
+                               epoch=epoch + 1))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_every and self.step % cfg.grad_every == 0:
@@ -201,7 +214,9 @@ class _Trainer:
         done = (epoch - self.start_epoch) * spe + b + 1
         left = (cfg.epochs - self.start_epoch) * spe - done
         eta = (time.time() - self.t_run) / done * left
-        self.files.status("running", f"epoch {epoch + 1}/{cfg.epochs}", epoch=epoch, step=self.step, eta_s=eta,
+        # TRANSLATORS: a training run's progress: the epoch it is in, of how many
+        self.files.status("running", Msg("epoch {epoch}/{epochs}", epoch=epoch + 1, epochs=cfg.epochs), epoch=epoch,
+                          step=self.step, eta_s=eta,
                           progress=(epoch * spe + b + 1) / (cfg.epochs * spe))
         if self.progress:
             self.progress({"epoch": epoch, "batch": b + 1, "batches": spe, "loss": loss, "eta_s": eta})

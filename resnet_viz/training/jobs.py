@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from resnet_viz.env import repo_root
+from resnet_viz.i18n import N_
 from resnet_viz.models.names import run_name
 from resnet_viz.runs.store import Run, pid_alive, read_json, runs_root, validate_name, write_json
 from resnet_viz.training import queue
@@ -150,7 +151,7 @@ def _worker(marker: Path) -> int:
     for run in runs:  # show the whole set as queued straight away
         if run.status.get("state") != "finished":
             run.path.mkdir(parents=True, exist_ok=True)
-            write_json(run.path / "status.json", {"state": "queued", "message": "waiting for a free training slot",
+            write_json(run.path / "status.json", {"state": "queued", "message": N_("waiting for a free training slot"),
                                                   "pid": os.getpid(), "updated": time.time()})
     with queue.slot(ticket, cancelled=lambda: all(r.stop_requested() for r in runs)) as slot:
         configure_threads()
@@ -158,7 +159,7 @@ def _worker(marker: Path) -> int:
             if run.status.get("state") == "finished":
                 continue
             if slot is None or run.stop_requested():
-                write_json(run.path / "status.json", {"state": "stopped", "message": "stopped before it started",
+                write_json(run.path / "status.json", {"state": "stopped", "message": N_("stopped before it started"),
                                                       "updated": time.time()})
                 continue
             _train_one(_on_slot_gpu(cfg, slot), run)
@@ -204,14 +205,15 @@ def probe_state(key: str) -> dict:
     _reap()
     result, progress = probe_paths(key)
     if result.is_file():
-        return {"state": "finished", "message": "finished"}
+        return {"state": "finished", "message": N_("finished")}
     st = read_json(progress, {}) or {}
     if not st or st.get("state") == "finished":  # nothing yet, or a result that has since been deleted
         return {"state": "none"}
     if st.get("state") in ("running", "queued"):
         fresh = not st.get("pid") and time.time() - st.get("updated", 0) < 30  # being started right now
         if not fresh and not pid_alive(st.get("pid")):
-            return {**st, "state": "failed", "message": st.get("error") or "the job stopped before it finished"}
+            st.pop("message_msg", None)  # the message of its last progress, not of its end
+            return {**st, "state": "failed", "message": st.get("error") or N_("the job stopped before it finished")}
     return st
 
 
@@ -229,7 +231,7 @@ def start_probe(key: str, argv: list[str], owner: str = "teacher", label: str | 
         if not mine or probe_state(key)["state"] in ("finished", "running", "queued"):
             return False
         write_json(progress, {"state": "queued", "pid": None, "done": 0, "total": 1,
-                              "message": "waiting for a free slot", "updated": time.time()})
+                              "message": N_("waiting for a free slot"), "updated": time.time()})
         ticket = queue.enqueue(owner, "probe", label or key, progress=str(progress))
         try:
             proc = _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), ticket.id,
@@ -251,7 +253,7 @@ def _probe_worker(result: str, progress: str, ticket: str, argv: list[str]) -> i
                                     "updated": time.time()})
 
     write_json(Path(progress), {"state": "queued", "pid": os.getpid(), "done": 0, "total": 1,
-                                "message": "waiting for a free slot", "updated": time.time()})
+                                "message": N_("waiting for a free slot"), "updated": time.time()})
     if queue.get(ticket) is None:
         ticket = queue.enqueue("cli", "probe", Path(result).stem, progress=progress).id
     queue.attach(ticket, os.getpid())

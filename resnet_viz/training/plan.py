@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resnet_viz.i18n import Msg, PluralMsg
 from resnet_viz.runs.store import validate_name
 from resnet_viz.training.config import TrainConfig
 
@@ -37,19 +38,39 @@ class Plan:
         how = "scratch" if self.approach == "scratch" else self.method
         return validate_name(f"{data_key[:10]}-{how}-{self.size}px-{self.epochs}ep")
 
-    def describe(self) -> str:
+    def describe(self) -> Msg:
+        """The pair in one sentence (translated where it is drawn)."""
+        kw = dict(depth=self.depth, size=self.size)
         if self.approach == "scratch":
-            return (f"ResNet-{self.depth} and Plain-{self.depth} (CIFAR-style, {self.size}x{self.size} px), both "
-                    f"from random weights, {self.epochs} epochs")
-        how = "all layers fine-tuned" if self.method == "finetune" else "a linear probe (only the last layer trains)"
-        return (f"ResNet-{self.depth} from ImageNet weights, {how}, against Plain-{self.depth} from random weights; "
-                f"{self.size}x{self.size} px, {self.epochs} epochs")
+            return PluralMsg("ResNet-{depth} and Plain-{depth} (CIFAR-style, {size}x{size} px), both from random "
+                             "weights, {n} epoch",
+                             "ResNet-{depth} and Plain-{depth} (CIFAR-style, {size}x{size} px), both from random "
+                             "weights, {n} epochs", self.epochs, **kw)
+        if self.method == "finetune":
+            return PluralMsg("ResNet-{depth} from ImageNet weights, all layers fine-tuned, against Plain-{depth} from "
+                             "random weights; {size}x{size} px, {n} epoch",
+                             "ResNet-{depth} from ImageNet weights, all layers fine-tuned, against Plain-{depth} from "
+                             "random weights; {size}x{size} px, {n} epochs", self.epochs, **kw)
+        return PluralMsg("ResNet-{depth} from ImageNet weights, a linear probe (only the last layer trains), against "
+                         "Plain-{depth} from random weights; {size}x{size} px, {n} epoch",
+                         "ResNet-{depth} from ImageNet weights, a linear probe (only the last layer trains), against "
+                         "Plain-{depth} from random weights; {size}x{size} px, {n} epochs", self.epochs, **kw)
 
-    def queue_label(self) -> str:
-        """What the machine's job queue shows of this pair to everyone (nothing about the data)."""
-        how = "from scratch" if self.approach == "scratch" else ("fine-tuned" if self.method == "finetune" else
-                                                                 "linear probe")
-        return f"ResNet-{self.depth} and Plain-{self.depth} on own images, {how}, {self.size} px, {self.epochs} epochs"
+    def queue_label(self) -> Msg:
+        """What the machine's job queue shows of this pair to everyone (nothing about the data), in the language of
+        whoever looks (the queue keeps its template: ``queue.msg_fields``)."""
+        kw = dict(depth=self.depth, size=self.size)
+        if self.approach == "scratch":
+            return PluralMsg("ResNet-{depth} and Plain-{depth} on own images, from scratch, {size} px, {n} epoch",
+                             "ResNet-{depth} and Plain-{depth} on own images, from scratch, {size} px, {n} epochs",
+                             self.epochs, **kw)
+        if self.method == "finetune":
+            return PluralMsg("ResNet-{depth} and Plain-{depth} on own images, fine-tuned, {size} px, {n} epoch",
+                             "ResNet-{depth} and Plain-{depth} on own images, fine-tuned, {size} px, {n} epochs",
+                             self.epochs, **kw)
+        return PluralMsg("ResNet-{depth} and Plain-{depth} on own images, linear probe, {size} px, {n} epoch",
+                         "ResNet-{depth} and Plain-{depth} on own images, linear probe, {size} px, {n} epochs",
+                         self.epochs, **kw)
 
     def work(self, n_train: int) -> float | None:
         """The pair's size for the queue's estimated waits: epochs x training images x GFLOP per image of both

@@ -10,6 +10,10 @@ ticket is dropped as soon as anyone reads the queue. ``RESNET_VIZ_JOB_SLOTS`` se
 
 Estimated waits come from the jobs themselves: a running job's remaining time from its progress, a waiting
 job's length from the seconds per image-epoch that finished jobs on this machine took (``history.jsonl``).
+
+The texts of job files (a ticket's label, a run's status message) are written by one process and shown by the
+pages of every session, each in its own language: a file keeps the English text and, for a ``Msg``, its template
+and parameters (``msg_fields``); ``job_msg`` gives it back as a ``Msg`` that is translated where it is drawn.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import fcntl
 import heapq
 import json
 import logging
+import numbers
 import os
 import secrets
 import signal
@@ -28,6 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from resnet_viz.i18n import N_, Msg, PluralMsg, _
 from resnet_viz.runs.store import Run, pid_alive, read_json, read_jsonl, runs_root, write_json
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,7 @@ class Ticket:
     work: float | None = None
     runs: list[str] = field(default_factory=list)
     progress: str | None = None
+    label_msg: dict | None = None  # the template of a ``Msg`` label (``msg_data``), for other languages
 
     @property
     def path(self) -> Path:
@@ -89,6 +96,10 @@ class Ticket:
     @property
     def running(self) -> bool:
         return self.started is not None
+
+    def label_text(self) -> str:
+        """``label`` in the current language (what the queue panel shows)."""
+        return str(msg_value(self.label_msg)) if self.label_msg else self.label
 
     def save(self) -> None:
         write_json(self.path, asdict(self))
@@ -151,9 +162,11 @@ def enqueue(owner: str, kind: str, label: str, *, one_per_owner: bool = False, w
         if one_per_owner and kind == "train":
             mine = [t for t in tickets() if t.owner == owner and t.kind == "train"]
             if mine:
-                raise JobRefused(f"You already have a training job in the queue ({mine[0].label}): one job per "
-                                 "student at a time. Wait for it to finish, or stop it, then start this one.")
-        t = Ticket(owner=owner, kind=kind, label=label, work=work, runs=list(runs or []), progress=progress)
+                raise JobRefused(_("You already have a training job in the queue ({label}): one job per student at "
+                                   "a time. Wait for it to finish, or stop it, then start this one.",
+                                   label=mine[0].label_text()))
+        t = Ticket(owner=owner, kind=kind, label=str.__str__(label), work=work, runs=list(runs or []),
+                   progress=progress, label_msg=msg_data(label) if isinstance(label, Msg) else None)
         t.save()
         return t
 
@@ -295,9 +308,9 @@ def cancel(ticket_id: str, requester: str, *, teacher: bool = False) -> Ticket:
     job's worker and its child are terminated."""
     t = get(ticket_id)
     if t is None:
-        raise LookupError("no such job in the queue (it may have ended already)")
+        raise LookupError(_("no such job in the queue (it may have ended already)"))
     if not teacher and t.owner != requester:
-        raise PermissionError("You can stop only your own job; the teacher can stop any.")
+        raise PermissionError(_("You can stop only your own job; the teacher can stop any."))
     for r in t.runs:
         Path(r).mkdir(parents=True, exist_ok=True)
         Run(Path(r)).request_stop()
@@ -305,7 +318,59 @@ def cancel(ticket_id: str, requester: str, *, teacher: bool = False) -> Ticket:
         with contextlib.suppress(OSError):
             os.killpg(int(t.pid), signal.SIGTERM)  # the worker leads its own process group (jobs._launch)
         if t.progress:
-            write_json(Path(t.progress), {"state": "failed", "message": "stopped by the teacher",
-                                          "error": "stopped by the teacher", "updated": time.time()})
+            stopped = N_("stopped by the teacher")  # translated where it is shown (job_msg)
+            write_json(Path(t.progress), {"state": "failed", "message": stopped, "error": stopped,
+                                          "updated": time.time()})
         drop(t.id)
     return t
+
+
+# ----------------------------------------------------------------------------- texts in job files
+
+
+def msg_data(value):
+    """A text for a JSON file: a ``Msg`` as ``{"msg": template, "params": {...}}`` (with ``plural`` and ``n`` for a
+    ``PluralMsg``; parameters that are ``Msg`` themselves the same way), anything else as it is."""
+    if not isinstance(value, Msg):
+        return value
+    data = {"msg": value.message, "params": {k: _json_param(v) for k, v in value.params.items()}}
+    return {**data, "plural": value.plural, "n": value.n} if isinstance(value, PluralMsg) else data
+
+
+def _json_param(value):
+    """A ``Msg`` parameter as JSON can hold it: numbers and text as they are, anything else as its text."""
+    if isinstance(value, Msg):
+        return msg_data(value)
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return float(value) if isinstance(value, numbers.Real) else str(value)
+
+
+def msg_value(data):
+    """``msg_data``'s inverse: the ``Msg`` again (translated where it is drawn), anything else as it is."""
+    if not (isinstance(data, dict) and isinstance(data.get("msg"), str)):
+        return data
+    params = {k: msg_value(v) for k, v in (data.get("params") or {}).items()}
+    if "plural" in data:
+        return PluralMsg(data["msg"], data["plural"], data["n"], **params)
+    return Msg(data["msg"], **params)
+
+
+def msg_fields(key: str, text) -> dict:
+    """``{key: the English text}`` for a job file, and ``{key}_msg`` (``msg_data``) when ``text`` is a ``Msg``."""
+    if isinstance(text, Msg):
+        return {key: str.__str__(text), f"{key}_msg": msg_data(text)}
+    return {key: text}
+
+
+def job_msg(d: dict, key: str = "message") -> Msg | None:
+    """The text ``d[key]`` of a job file (a run's ``status.json``, a probe's progress file) as a ``Msg``, translated
+    where it is drawn: from its template when the file has one (``msg_fields``), else the English text itself
+    (fixed texts such as "waiting for a free training slot" are in the catalogs); None when there is none."""
+    data = d.get(f"{key}_msg")
+    if isinstance(data, dict):
+        return msg_value(data)
+    text = d.get(key)
+    return Msg(str(text)) if text else None

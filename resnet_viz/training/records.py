@@ -22,10 +22,12 @@ import torch
 from torch import nn
 
 from resnet_viz import __version__
+from resnet_viz.i18n import Msg
 from resnet_viz.models.weights import ModelMeta, save_checkpoint
 from resnet_viz.runs.store import Run, append_jsonl, read_json, write_json
 from resnet_viz.training.config import TrainConfig
 from resnet_viz.training.evaluation import save_evaluation
+from resnet_viz.training.queue import msg_fields
 
 
 def _now() -> str:
@@ -57,9 +59,10 @@ class RunFiles:
         path.mkdir(parents=True, exist_ok=True)
         if resume:
             if read_json(path / "config.json") is None or not (path / "resume.pt").is_file():
-                raise FileNotFoundError(f"nothing to resume in {path} (no config.json/resume.pt)")
+                raise FileNotFoundError(Msg("nothing to resume in {path} (no config.json/resume.pt)", path=str(path)))
         elif (path / "config.json").is_file() and self.run.metrics("epoch"):
-            raise FileExistsError(f"{path} already holds a run: pass --resume to continue it or choose another --out")
+            raise FileExistsError(Msg("{path} already holds a run: pass --resume to continue it or choose another "
+                                      "--out", path=str(path)))
         (path / "STOP").unlink(missing_ok=True)
 
     def saved_config(self) -> TrainConfig:
@@ -102,10 +105,13 @@ class RunFiles:
             norms = torch.stack([m.weight.grad.detach().float().norm() for _, m in layers]).tolist()
             self.log({"kind": "grads", "step": step, "epoch": epoch, "norms": norms})
 
-    def status(self, state: str, message: str = "", **kw: Any) -> None:
+    def status(self, state: str, message: str | Msg = "", **kw: Any) -> None:
+        """``status.json``: the state, and the message in English with its template when it is a ``Msg`` (the
+        page that shows it translates it: ``queue.job_msg``)."""
         if self.main:
-            write_json(self.run.path / "status.json", {"state": state, "message": message, "pid": os.getpid(),
-                                                       "epochs": self.epochs, "updated": time.time(), **kw})
+            write_json(self.run.path / "status.json", {"state": state, **msg_fields("message", message),
+                                                       "pid": os.getpid(), "epochs": self.epochs,
+                                                       "updated": time.time(), **kw})
 
     def checkpoint(self, model: nn.Module, meta: ModelMeta, evaluation: tuple, resume_state: dict[str, Any]) -> None:
         """After an epoch: the app's checkpoint, the evaluation (``save_evaluation``'s arguments) and ``resume.pt``."""
@@ -134,8 +140,9 @@ def load_resume(path: Path, device: torch.device, model: nn.Module, opt, sched, 
     state = torch.load(path, map_location="cpu", weights_only=True)
     saved_type = state.get("device_type", "cpu")
     if saved_type != device.type:
-        raise ValueError(f"{path.parent.name} was trained on {saved_type}: resume it with --device {saved_type} "
-                         "(its random-number state belongs to that device), or start a new run")
+        raise ValueError(Msg("{run} was trained on {device}: resume it with --device {device} (its random-number "
+                             "state belongs to that device), or start a new run", run=path.parent.name,
+                             device=saved_type))
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])  # moves the momentum buffers to the parameters' device
     sched.load_state_dict(state["scheduler"])

@@ -14,6 +14,7 @@ import streamlit as st
 
 from resnet_viz.classroom.limits import LimitExceeded, SessionLimits, TokenBucket
 from resnet_viz.classroom.roles import LOCAL, OFF, SECRET, Policy, teacher_secret
+from resnet_viz.i18n import _
 
 LOGIN_KEY, OWNER_KEY, LIMITS_KEY, LOGIN_BUCKET_KEY = "_teacher", "_owner", "_limits", "_login_bucket"
 # wrong secrets of all sessions together: a brute force from many tabs is as slow as from one
@@ -53,53 +54,56 @@ def owner() -> str:
 
 
 def teacher_only(what: str) -> bool:
-    """True for the teacher; for a student, a message that says why ``what`` is off here, and False."""
+    """True for the teacher; for a student, a message that says why ``what`` is off here, and False. ``what`` is
+    in the session's language already (the caller translates it)."""
     if is_teacher():
         return True
-    st.info(f"**{what}** is a teacher action. {policy().refusal(_headers())}", icon=":material/lock:")
+    # TRANSLATORS: {action} is a teacher action such as "Reading a folder on the server"; {why} says why it is off
+    st.info(_("**{action}** is a teacher action. {why}", action=what, why=policy().refusal(_headers())),
+            icon=":material/lock:")
     return False
 
 
 def _log_in(p: Policy, attempt: str) -> None:
     bucket = st.session_state.setdefault(LOGIN_BUCKET_KEY, TokenBucket(rate=5 / 60, burst=5))
     if bucket.take() > 0:
-        st.error("Too many attempts from this tab: wait a minute.", icon=":material/timer:")
+        st.error(_("Too many attempts from this tab: wait a minute."), icon=":material/timer:")
         return
     # the server-wide allowance is taken *before* the secret is compared: many fresh tabs together get no
     # more guesses than it allows (a correct secret gives its token back)
     wait = _failures.take()
     if wait > 0:
-        st.error(f"Too many wrong secrets were tried on this server in the last minute: wait {wait:.0f} s.",
-                 icon=":material/timer:")
+        st.error(_("Too many wrong secrets were tried on this server in the last minute: wait {seconds:.0f} s.",
+                   seconds=wait), icon=":material/timer:")
         return
     if p.check(attempt):
         _failures.refund()
         st.session_state[LOGIN_KEY] = True
         st.rerun()
-    st.error("That is not the teacher secret.", icon=":material/key_off:")
+    st.error(_("That is not the teacher secret."), icon=":material/key_off:")
 
 
 def role_box() -> None:
     """The sidebar's role line, with the login form when the server has a secret."""
     p = policy()
     teacher = is_teacher()
-    with st.expander("Role: teacher" if teacher else "Role: student", icon=":material/school:" if teacher else
-                     ":material/person:"):
+    with st.expander(_("Role: teacher") if teacher else _("Role: student"),
+                     icon=":material/school:" if teacher else ":material/person:"):
         if p.mode == LOCAL and teacher:
-            st.caption("You are the teacher: this server accepts connections from this machine only. To serve a "
-                       "class, start it with a teacher secret and `--server.address 0.0.0.0` (README).")
+            st.caption(_("You are the teacher: this server accepts connections from this machine only. To serve a "
+                         "class, start it with a teacher secret and `--server.address 0.0.0.0` (README)."))
         elif p.mode == OFF or (p.mode == LOCAL and not teacher):
             st.caption(p.refusal(_headers()))
         elif teacher:
-            st.caption("Logged in as the teacher: server folders, the shared run store and every job.")
-            if st.button("Log out", key="teacher_logout"):
+            st.caption(_("Logged in as the teacher: server folders, the shared run store and every job."))
+            if st.button(_("Log out"), key="teacher_logout"):
                 st.session_state[LOGIN_KEY] = False
                 st.rerun()
         else:
-            st.caption("Students can use everything in their own session. The teacher logs in here.")
+            st.caption(_("Students can use everything in their own session. The teacher logs in here."))
             with st.form("teacher_login", clear_on_submit=True, border=False):
-                attempt = st.text_input("Teacher secret", type="password", key="teacher_secret")
-                if st.form_submit_button("Log in"):
+                attempt = st.text_input(_("Teacher secret"), type="password", key="teacher_secret")
+                if st.form_submit_button(_("Log in")):
                     _log_in(p, attempt)
 
 
@@ -133,16 +137,20 @@ def upload_allowed(f) -> bool:
 
 def server_folder_input(label: str, key: str):
     """A folder on the server, typed by the teacher: the resolved path under the allowed roots
-    (``data.roots``), or None with a message (students, paths outside the roots, missing folders)."""
+    (``data.roots``), or None with a message (students, paths outside the roots, missing folders). ``label`` is
+    in the session's language already (the caller translates it)."""
     from resnet_viz.data.roots import FolderRefused, roots_text, server_folder
 
-    if not teacher_only("Reading a folder on the server"):
-        st.caption("Students: upload a .zip of your images instead; it stays in your session.")
+    if not teacher_only(_("Reading a folder on the server")):
+        st.caption(_("Students: upload a .zip of your images instead; it stays in your session."))
         return None
-    folder = st.text_input(label, key=key, placeholder="pets (inside the shared folder) or a full path",
-                           help=f"Only folders under {roots_text()} (set RESNET_VIZ_DATA_ROOTS to share others).")
+    # TRANSLATORS: an example of what to type: "pets" is a folder name and stays as it is
+    folder = st.text_input(label, key=key, placeholder=_("pets (inside the shared folder) or a full path"),
+                           help=_("Only folders under {roots} (set RESNET_VIZ_DATA_ROOTS to share others).",
+                                  roots=roots_text()))
     if not folder:
-        st.caption(f"Folders this server shares: {roots_text()}. A relative path is taken inside the first.")
+        st.caption(_("Folders this server shares: {roots}. A relative path is taken inside the first.",
+                     roots=roots_text()))
         return None
     try:
         return server_folder(folder)

@@ -18,8 +18,9 @@ from resnet_viz import __version__
 from resnet_viz.classroom.limits import LimitExceeded
 from resnet_viz.env import can_reach, device_summary, hub_checkpoint_dir
 from resnet_viz.figures.style import PLAIN_COLOR, RESNET_COLOR
-from resnet_viz.i18n import LANGUAGES, SESSION_KEY, _, initial_language
+from resnet_viz.i18n import _, render
 from resnet_viz.ui.access import role_box
+from resnet_viz.ui.language import language_picker
 
 # Nothing above imports torch (about 2 s, torchvision 1.5 s more): the Home page's first render needs neither.
 # The start-up thread imports them in the background; ``torch_ready()`` says, without waiting, when it has.
@@ -165,9 +166,17 @@ def network_available() -> bool:
     return can_reach("https://download.pytorch.org/models/")
 
 
-@st.cache_resource(show_spinner="Loading model weights (once per server)...", max_entries=16)
 def get_model(arch: str, weights: str | None = None):
-    """A shared, read-only model in eval mode. Errors are not cached (Streamlit re-raises them)."""
+    """A shared, read-only model in eval mode. Errors are not cached (Streamlit re-raises them).
+
+    The spinner says so in the session's language (a cache's own ``show_spinner`` text is fixed at import); it
+    appears only when loading takes more than half a second, so a cached model shows nothing."""
+    with st.spinner(_("Loading model weights (once per server)...")):
+        return _load_model(arch, weights)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_model(arch: str, weights: str | None = None):
     import torch
 
     from resnet_viz.env import configure_threads
@@ -200,55 +209,46 @@ def presenter() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
-def language_picker() -> str:
-    """The sidebar's language picker: its first value is ``?lang=`` of the URL, else the browser's language
-    (when the app has it), else English; the URL keeps ``?lang=`` in step, so a copied link opens in the same
-    language. Returns the language."""
-    if SESSION_KEY not in st.session_state or st.session_state[SESSION_KEY] not in LANGUAGES:
-        st.session_state[SESSION_KEY] = initial_language()
-    lang = st.selectbox(":material/translate: " + _("Language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                        key=SESSION_KEY)
-    if st.query_params.get(SESSION_KEY) != lang:
-        st.query_params[SESSION_KEY] = lang
-    return lang
-
-
 def sidebar(*, wait_for_torch: bool = True) -> None:
     with st.sidebar:
         language_picker()
-        st.toggle("Presenter mode", key="presenter", bind="query-params",
-                  help="Large fonts, thick lines, controls hidden: for a projector. The plain/ResNet colours stay "
-                       "the same colour-blind-safe pair.")
+        st.toggle(_("Presenter mode"), key="presenter", bind="query-params",
+                  help=_("Large fonts, thick lines, controls hidden: for a projector. The plain/ResNet colours stay "
+                         "the same colour-blind-safe pair."))
         if presenter():
-            show = st.toggle("Show controls", key="presenter_controls", value=False)
+            show = st.toggle(_("Show controls"), key="presenter_controls", value=False)
             st.markdown(PRESENTER_CSS if not show else PRESENTER_CSS.split("/* controls")[0] + "</style>",
                         unsafe_allow_html=True)
         role_box()
+        # TRANSLATORS: the sidebar's colour legend: the network without skip connections (the plain twin)
+        plain = _("plain (no skip)")
+        # TRANSLATORS: the sidebar's colour legend: the network with skip connections
+        resnet = _("ResNet (skip)")
         st.markdown(
-            f"<span style='color:{PLAIN_COLOR};font-weight:700'>&#9632; plain (no skip)</span> &nbsp; "
-            f"<span style='color:{RESNET_COLOR};font-weight:700'>&#9632; ResNet (skip)</span>",
+            f"<span style='color:{PLAIN_COLOR};font-weight:700'>&#9632; {plain}</span> &nbsp; "
+            f"<span style='color:{RESNET_COLOR};font-weight:700'>&#9632; {resnet}</span>",
             unsafe_allow_html=True,
         )
         # device_summary imports torch: on a fresh server's first Home render it is not loaded yet (Home reruns
         # once it is); every other page imports torch anyway
-        st.caption(f"Compute: {device_summary()}" if torch_ready(None if wait_for_torch else 0) else
-                   "Compute: checking (loading PyTorch)...")
+        st.caption(_("Compute: {device}", device=device_summary()) if torch_ready(None if wait_for_torch else 0)
+                   else _("Compute: checking (loading PyTorch)..."))
         online = network_available()
-        st.caption("Network: online (downloads possible)" if online else
-                   "Network: offline - using shipped and cached weights only")
+        st.caption(_("Network: online (downloads possible)") if online else
+                   _("Network: offline - using shipped and cached weights only"))
         st.caption(f"resnet-viz {__version__}")
 
 
 def header(title: str, question: str) -> None:
     """Page anatomy step 1: the title and the one question the page answers."""
     _rerun_v1_session(rerun=True)  # the first run of a direct page link on a fresh server: through app.py
-    st.title(title)
-    st.markdown(f"**{question}**")
+    st.title(render(title))
+    st.markdown(f"**{question}**")  # a Msg question is drawn in the session's language by the f-string
 
 
 def takeaway(text: str) -> None:
-    """Page anatomy step 4: one sentence computed from the figure's data."""
-    st.info(text, icon=":material/lightbulb:")
+    """Page anatomy step 4: one sentence computed from the figure's data (a ``Msg``: in the session's language)."""
+    st.info(render(text), icon=":material/lightbulb:")
 
 
 @contextlib.contextmanager
@@ -257,6 +257,7 @@ def friendly_errors(what: str):
 
     Expected errors (bad file, missing weights, bad input) carry a message written for the
     user; anything else is logged on the server with its traceback and shown as one line.
+    ``what`` is in the session's language already (the caller translates it).
     """
     from resnet_viz.data.datasets import DataUnavailable
     from resnet_viz.data.images import ImageError
@@ -266,15 +267,17 @@ def friendly_errors(what: str):
     try:
         yield
     except (ImageError, WeightsError) as e:
-        st.error(f"{what}: {e}", icon=":material/error:")
+        # TRANSLATORS: {what} is what failed ("Classifying", "Loading cat.png"), {error} the reason
+        st.error(_("{what}: {error}", what=what, error=str(e)), icon=":material/error:")
     except (WeightsUnavailable, DataUnavailable) as e:
-        st.warning(f"{what}: {e}", icon=":material/cloud_off:")
+        st.warning(_("{what}: {error}", what=what, error=str(e)), icon=":material/cloud_off:")
     except (JobRefused, LimitExceeded) as e:
         st.warning(str(e), icon=":material/hourglass_top:")
     except Exception as e:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
         log.exception("unexpected error while %s", what)
-        st.error(f"{what}: something went wrong ({type(e).__name__}). The rest of the app keeps working; "
-                 "please try other settings.", icon=":material/error:")
+        # TRANSLATORS: {error} is the name of a Python exception, e.g. RuntimeError
+        st.error(_("{what}: something went wrong ({error}). The rest of the app keeps working; please try other "
+                   "settings.", what=what, error=type(e).__name__), icon=":material/error:")
 
 
 _slots: threading.BoundedSemaphore | None = None

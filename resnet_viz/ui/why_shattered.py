@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from resnet_viz.i18n import N_, _
 from resnet_viz.ui.common import compute_slot, friendly_errors, takeaway
 from resnet_viz.ui.figures import show_figure
 from resnet_viz.ui.why import URL
+
+SHATTERED = N_("Shattered gradients")  # the tab's and the experiment's name
+# TRANSLATORS: the networks' weights: fresh from initialisation, or after training
+INIT, TRAINED = N_("at initialisation"), N_("trained")  # the "Weights" radio's values (in the URL: English)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -45,34 +50,36 @@ def shatter_tab(pairs: dict) -> None:
     from resnet_viz.lessons.shattered import describe_shattering, line_spinner
     from resnet_viz.runs.twins import shipped_study
 
-    st.markdown("**Does the gradient change smoothly as the input changes?** (Balduzzi et al. 2017)")
+    st.markdown(_("**Does the gradient change smoothly as the input changes?** (Balduzzi et al. 2017)"))
     s1, s2, s3, s4, s5 = st.columns([1.3, 1.6, 1.2, 1.2, 1])
-    when = s1.radio("Weights", ["at initialisation", "trained"], key="sh_weights", **URL,
-                    disabled=not pairs, help="Trained: the twins of a finished training run (shipped or yours).")
-    if when == "trained" and pairs:
-        tp = pairs[s2.selectbox("Trained twins", list(pairs), key="sh_pair", **URL)]
+    when = s1.radio(_("Weights"), [INIT, TRAINED], key="sh_weights", **URL, format_func=_,
+                    disabled=not pairs, help=_("Trained: the twins of a finished training run (shipped or yours)."))
+    if when == TRAINED and pairs:
+        tp = pairs[s2.selectbox(_("Trained twins"), list(pairs), key="sh_pair", **URL)]
         models = tuple((n, str(r.checkpoint), r.checkpoint.stat().st_mtime) for n, r in tp.runs.items())
         seed = 0
     else:
-        depth = s2.select_slider("Depth (layers)", options=[20, 32, 44, 56, 110], value=56, key="sh_depth", **URL)
-        seed = int(s5.number_input("Seed", min_value=0, max_value=9999, value=0, key="sh_seed", **URL))
+        depth = s2.select_slider(_("Depth (layers)"), options=[20, 32, 44, 56, 110], value=56, key="sh_depth",
+                                 **URL)
+        seed = int(s5.number_input(_("Seed"), min_value=0, max_value=9999, value=0, key="sh_seed", **URL))
         models = ((f"plain{depth}", "init", 0.0), (f"resnet{depth}", "init", 0.0))
     photos = list(PHOTOS)
-    end_a = s3.selectbox("From", photos, index=0, key="sh_a", **URL)
-    end_b = s3.selectbox("To", photos, index=1, key="sh_b", **URL)
-    n = s4.select_slider("Points on the line", options=[64, 128, 256, 512], value=256, key="sh_n", **URL)
+    # the sample photos' names are option values (in the URL): shown through the catalogs
+    end_a = s3.selectbox(_("From"), photos, index=0, key="sh_a", format_func=_, **URL)
+    end_b = s3.selectbox(_("To"), photos, index=1, key="sh_b", format_func=_, **URL)
+    n = s4.select_slider(_("Points on the line"), options=[64, 128, 256, 512], value=256, key="sh_n", **URL)
     if end_a == end_b:
-        st.warning("Pick two different images: the line between an image and itself is a single point.")
+        st.warning(_("Pick two different images: the line between an image and itself is a single point."))
     else:
-        with friendly_errors("Shattered gradients"):
-            with st.spinner(line_spinner(n)):
+        with friendly_errors(_(SHATTERED)):
+            with st.spinner(str(line_spinner(n))):
                 got = shattered_lines(models, seed, n, (end_a, end_b))
             lines = got["lines"]
             show_figure(line_gradient_curves(lines), width="stretch", key="sh_curves")
             study = shipped_study("shattered-init")
-            show_figure(autocorrelation(lines, study["rows"] if study and when != "trained" else None),
+            show_figure(autocorrelation(lines, study["rows"] if study and when != TRAINED else None),
                         width="stretch", key="sh_corr")
-            takeaway(describe_shattering(got["rows"]))
+            takeaway(str(describe_shattering(got["rows"])))
     depth_study()
     shatter_notes()
 
@@ -83,21 +90,21 @@ def depth_study() -> None:
     from resnet_viz.lessons.shattered import describe_shattering, shipped_caption
     from resnet_viz.runs.twins import shipped_study
 
-    st.subheader("Against depth, at initialisation")
+    st.subheader(_("Against depth, at initialisation"))
     study = shipped_study("shattered-init")
     if study:
         show_figure(shattering_vs_depth(study["rows"]), width="stretch", key="sh_depth_plot")
-        takeaway(describe_shattering(study["rows"]))
-        st.caption(shipped_caption(study))
+        takeaway(str(describe_shattering(study["rows"])))
+        st.caption(str(shipped_caption(study)))
     else:
-        st.caption("The precomputed depth study is missing (assets/why/shattered-init.json): "
-                   "`python -m resnet_viz shattered --out assets/why/shattered-init.json`.")
+        st.caption(_("The precomputed depth study is missing (assets/why/shattered-init.json): "
+                     "`python -m resnet_viz shattered --out assets/why/shattered-init.json`."))
 
 
 def shatter_notes() -> None:
     """How to read the figures, and the paper behind them."""
-    with st.expander("How to read these figures"):
-        st.markdown(
+    with st.expander(_("How to read these figures")):
+        st.markdown(_(
             "The app walks in a straight line from one image to another (t = 0 is the first image, t = 1 the "
             "second) and at every point takes the gradient of the network's output (the logit of the class "
             "it predicts for the first image) with respect to the input pixels. **Top**: how fast that output "
@@ -108,9 +115,9 @@ def shatter_notes() -> None:
             "correlation of neighbouring points against depth (mean over the initialisations named in the "
             "sentence below it; bars: min to max). "
             "Networks at initialisation have their BatchNorm statistics set from the line itself and then "
-            "run in eval mode, so each point's gradient depends on that point alone.")
-    with st.expander("Go deeper"):
-        st.markdown(
+            "run in eval mode, so each point's gradient depends on that point alone."))
+    with st.expander(_("Go deeper")):
+        st.markdown(_(
             "- Balduzzi, Frean, Leary, Lewis, Ma, McWilliams (2017), *The Shattered Gradients Problem: If resnets "
             "are the answer, then what is the question?*: in feedforward nets the correlation between gradients "
             "at nearby inputs decays exponentially with depth, until they look like white noise; with skip "
@@ -119,4 +126,4 @@ def shatter_notes() -> None:
             "- Balduzzi et al. measure networks at initialisation; choose *trained* above to measure trained "
             "twins the same way.\n"
             "- Reproduce: `python -m resnet_viz shattered --depths 20,56,110 --seeds 3 --n 256 --json`; trained: "
-            "`python -m resnet_viz shattered --models plain20,resnet20 --weights shipped`.")
+            "`python -m resnet_viz shattered --models plain20,resnet20 --weights shipped`."))

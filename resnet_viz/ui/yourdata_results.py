@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from resnet_viz.figures.yourdata import class_accuracy_figure, confusion_figure
+from resnet_viz.i18n import _
 from resnet_viz.lessons.yourdata import all_correct, describe_evaluation, wrong_caption, wrong_summary
 from resnet_viz.models.names import display_name, run_name, split_run_name
 from resnet_viz.runs.evaluation import confusion, evaluation, per_class_accuracy
@@ -25,17 +26,19 @@ def results_section(scr, tag: str) -> None:
     links, download and save."""
     pairs = twin_runs(scr.runs)
     if not pairs:
-        st.info("No trained pair in your session yet: train above, or upload a pair you downloaded before (below).",
-                icon=":material/info:")
+        st.info(_("No trained pair in your session yet: train above, or upload a pair you downloaded before "
+                  "(below)."), icon=":material/info:")
         return
     by_tag = {t: (res, plain) for t, res, plain in pairs}
     tags = list(by_tag)
-    chosen = st.selectbox("Results of", tags, index=tags.index(tag) if tag in tags else 0, key="yd_result",
-                          format_func=lambda t: f"{t}: {run_label(by_tag[t][0])} vs {run_label(by_tag[t][1])}")
+    # TRANSLATORS: a trained pair: its tag, then "ResNet-20 (from scratch) vs Plain-20 (from scratch)"
+    chosen = st.selectbox(_("Results of"), tags, index=tags.index(tag) if tag in tags else 0, key="yd_result",
+                          format_func=lambda t: _("{tag}: {resnet} vs {plain}", tag=t, resnet=run_label(by_tag[t][0]),
+                                                  plain=run_label(by_tag[t][1])))
     res, plain = by_tag[chosen]
     evs = {r.model: evaluation(r) for r in (res, plain)}
     if any(ev is None for ev in evs.values()):
-        st.info("These runs have no held-out evaluation yet (it is written after every epoch).")
+        st.info(_("These runs have no held-out evaluation yet (it is written after every epoch)."))
     else:
         evaluation_figures(evs)
         wrong_images(evs, res, plain)
@@ -44,10 +47,12 @@ def results_section(scr, tag: str) -> None:
 
 def evaluation_figures(evs: dict[str, dict]) -> None:
     """The takeaway, the confusion matrices and the per-class accuracy of both nets."""
-    takeaway(describe_evaluation(evs))
+    takeaway(str(describe_evaluation(evs)))
     classes = next(iter(evs.values()))["classes"]  # both nets were trained on the same classes
+    # the CSV export's headers, in the session's language
+    model_h, true_h, pred_h, conf_h = _("model"), _("true class"), _("predicted class"), _("confidence")
     show_figure(confusion_figure({m: confusion(ev) for m, ev in evs.items()}, classes), key="yd-confusion",
-                rows=[{"model": m, "true": ev["classes"][y], "predicted": ev["classes"][p], "confidence": c}
+                rows=[{model_h: m, true_h: ev["classes"][y], pred_h: ev["classes"][p], conf_h: c}
                       for m, ev in evs.items() for y, p, c in zip(ev["labels"], ev["preds"], ev["confidences"])])
     show_figure(class_accuracy_figure({m: per_class_accuracy(ev) for m, ev in evs.items()}), key="yd-classes")
 
@@ -67,13 +72,13 @@ def gradcam(path: str, mtime: float, target: int, _lm) -> np.ndarray:
 
 def wrong_images(evs: dict[str, dict], res, plain) -> None:
     """The chosen net's most confidently wrong held-out images, with the Grad-CAM of the class it said."""
-    st.markdown("**The most confidently wrong held-out images**, with the Grad-CAM of the class the net said "
-                "(its last residual block): what it looked at when it went wrong.")
-    which = st.radio("Network", list(evs), format_func=display_name, key="yd_wrong_net", horizontal=True)
+    st.markdown(_("**The most confidently wrong held-out images**, with the Grad-CAM of the class the net said (its "
+                  "last residual block): what it looked at when it went wrong."))
+    which = st.radio(_("Network"), list(evs), format_func=display_name, key="yd_wrong_net", horizontal=True)
     run = res if which == list(evs)[0] else plain
     wrong = evs[which]["wrong"][:8]
     if not wrong:
-        st.success(all_correct(display_name(which)))
+        st.success(str(all_correct(display_name(which))))
     else:
         lm = get_model(which, str(run.checkpoint))
         cols = st.columns(4)
@@ -82,8 +87,8 @@ def wrong_images(evs: dict[str, dict], res, plain) -> None:
             p = run.path / w["file"]
             with cols[i % 4]:
                 st.image(gradcam(str(p), p.stat().st_mtime, w["pred"], lm), width=140,
-                         caption=wrong_caption(classes, w))
-    st.caption(wrong_summary(display_name(which), evs[which], len(wrong)))
+                         caption=str(wrong_caption(classes, w)))
+    st.caption(str(wrong_summary(display_name(which), evs[which], len(wrong))))
 
 
 def pair_actions(chosen: str, res, plain) -> None:
@@ -93,32 +98,33 @@ def pair_actions(chosen: str, res, plain) -> None:
     label = next((k for k in user_pairs() if k.startswith(f"Your data {chosen}:")), None)
     if label:
         l1, l2 = st.columns(2)
-        l1.page_link("pages/classify_explain.py", label="Classify your own photo with these two nets",
+        l1.page_link("pages/classify_explain.py", label=_("Classify your own photo with these two nets"),
                      icon=":material/center_focus_strong:", query_params={"ce_pair": label})
-        l2.page_link("pages/feature_maps.py", label="Their feature maps", icon=":material/grid_view:",
+        l2.page_link("pages/feature_maps.py", label=_("Their feature maps"), icon=":material/grid_view:",
                      query_params={"fm_pair": label})
     d1, d2 = st.columns(2)
-    d1.download_button("Download this pair (.zip: weights + metadata + metrics)", data=lambda: pack_runs([res, plain]),
-                       file_name=f"resnet-viz-{chosen}.zip", mime="application/zip", key="yd_download",
-                       on_click="ignore")
-    with d2.popover("Save to the shared run store", icon=":material/save:"):
-        if not teacher_only("Saving into the shared run store"):
-            st.caption("Download the pair instead: you can upload it again later, here or on another server.")
+    d1.download_button(_("Download this pair (.zip: weights + metadata + metrics)"),
+                       data=lambda: pack_runs([res, plain]), file_name=f"resnet-viz-{chosen}.zip",
+                       mime="application/zip", key="yd_download", on_click="ignore")
+    with d2.popover(_("Save to the shared run store"), icon=":material/save:"):
+        if not teacher_only(_("Saving into the shared run store")):
+            st.caption(_("Download the pair instead: you can upload it again later, here or on another server."))
             return
-        st.caption("Every user of this server will see the pair on the image pages. Your images are not copied.")
-        name = st.text_input("Name", value=chosen, key="yd_save_name")
-        if st.button("Save", key="yd_save"):
+        st.caption(_("Every user of this server will see the pair on the image pages. Your images are not copied."))
+        # TRANSLATORS: the name the pair is saved under
+        name = st.text_input(_("Name"), value=chosen, key="yd_save_name")
+        if st.button(_("Save"), key="yd_save"):
             try:
                 for r in (res, plain):
                     save_to_store(r, run_name(split_run_name(r.name)[0], name))
-                st.success(f"Saved as {name}.")
+                st.success(_("Saved as {name}.", name=name))
             except (ValueError, OSError, RuntimeError) as e:
                 st.error(str(e), icon=":material/error:")
 
 
 def upload_pair(scr) -> None:
     """Load a pair downloaded before (its weights checked) into the session's runs."""
-    up = st.file_uploader("Pair (.zip from the download button above)", type=["zip"], key="yd_run_zip")
+    up = st.file_uploader(_("Pair (.zip from the download button above)"), type=["zip"], key="yd_run_zip")
     if not upload_allowed(up):
         return
     sha = hashlib.sha256(up.getvalue()).hexdigest()[:16]
@@ -126,10 +132,10 @@ def upload_pair(scr) -> None:
         path = scr.uploads / f"runs-{sha}.zip"
         path.write_bytes(up.getvalue())
         try:
-            with st.spinner("Checking the weights..."):
+            with st.spinner(_("Checking the weights...")):
                 got = unpack_runs(path, scr.runs)
             st.session_state["yd_uploaded"] = sha
-            st.success(f"Loaded {', '.join(run_label(r) for r in got)} into your session.")
+            st.success(_("Loaded {runs} into your session.", runs=", ".join(str(run_label(r)) for r in got)))
             st.rerun()
         except RunUploadError as e:
             st.error(f"{up.name}: {e}", icon=":material/error:")

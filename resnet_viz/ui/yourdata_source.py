@@ -13,27 +13,31 @@ import streamlit as st
 from resnet_viz.data.examples import example_folder
 from resnet_viz.data.folders import UserDataError, scan_folder, stratified_split
 from resnet_viz.data.uploads import prepare_zip
-from resnet_viz.figures.yourdata import class_counts_figure
+from resnet_viz.figures.yourdata import SPLITS, class_counts_figure
+from resnet_viz.i18n import N_, _, num
 from resnet_viz.lessons.yourdata import checking_text, more_classes, skipped_title
 from resnet_viz.ui.access import server_folder_input, upload_allowed
 from resnet_viz.ui.figures import show_figure
 
-EXAMPLE, UPLOAD, FOLDER = "built-in example (600 shapes images, 3 classes)", "upload a .zip", "folder on this server"
+# the data sources (the page's radio, bound to the URL: the values stay English, shown with format_func=_)
+EXAMPLE = N_("built-in example (600 shapes images, 3 classes)")
+UPLOAD = N_("upload a .zip")
+FOLDER = N_("folder on this server")
 
 
 def scan_with_progress(path: Path):
     """``scan_folder(path)`` with a progress bar (it opens every image)."""
-    bar = st.progress(0.0, text="Checking every image...")
+    bar = st.progress(0.0, text=_("Checking every image..."))
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=checking_text(done, total))
+        bar.progress(done / max(total, 1), text=str(checking_text(done, total)))
 
     report = scan_folder(path, progress=progress)
     bar.empty()
     return report
 
 
-@st.cache_resource(show_spinner="Making the example images (once per server)...")
+@st.cache_resource(show_spinner=False)  # the spinner is find_data's: its text is in the session's language
 def example_data():
     """The built-in example, made and scanned once per server and shared (read-only) by every session."""
     path = example_folder()
@@ -62,10 +66,11 @@ def find_data(source: str, scr):
     (None, with a message, until there is one)."""
     cache = st.session_state.setdefault("yd_scans", {})
     if source == EXAMPLE:
-        return example_data()
+        with st.spinner(_("Making the example images (once per server)...")):
+            return example_data()
     if source == UPLOAD:
         return uploaded_data(scr, cache)
-    path = server_folder_input("Folder on this server (class folders, optionally inside train/ and test/)",
+    path = server_folder_input(_("Folder on this server (class folders, optionally inside train/ and test/)"),
                                "yd_folder")
     if path is None:
         return None
@@ -73,21 +78,21 @@ def find_data(source: str, scr):
         try:
             cache[str(path)] = (f"imagefolder:{path}", None, scan_with_progress(path))
         except UserDataError as e:
-            st.error(str(e), icon=":material/folder_off:")
+            st.error(str(e), icon=":material/folder_off:")  # a Msg: str() gives it in the session's language
             return None
     return cache[str(path)]
 
 
 def uploaded_data(scr, cache: dict):
     """The uploaded .zip, saved in the session's folder, unpacked safely and scanned once per content."""
-    f = st.file_uploader("Zip of class folders", type=["zip"], key="yd_zip",
-                         help="Limits: 20,000 entries, 2 GB unpacked, 50 MB and 40 megapixels per image. "
-                              "Files that are not images are skipped and listed below.")
+    f = st.file_uploader(_("Zip of class folders"), type=["zip"], key="yd_zip",
+                         help=_("Limits: {entries:,} entries, 2 GB unpacked, 50 MB and 40 megapixels per image. Files "
+                                "that are not images are skipped and listed below.", entries=20_000))
     if f is not None and not upload_allowed(f):
         return None
     if f is None:
-        st.info("Upload a .zip: one folder per class (`cat/`, `dog/`, ...), or `train/` and `test/` folders "
-                "of those. Without `test/`, 20 % of every class is held out for testing.",
+        st.info(_("Upload a .zip: one folder per class (`cat/`, `dog/`, ...), or `train/` and `test/` folders of "
+                  "those. Without `test/`, 20 % of every class is held out for testing."),
                 icon=":material/upload_file:")
         return None
     data = f.getvalue()
@@ -95,7 +100,7 @@ def uploaded_data(scr, cache: dict):
     if sha not in cache:
         path = scr.uploads / f"{sha[:16]}.zip"
         path.write_bytes(data)
-        with st.spinner(f"Unpacking {f.name} safely and checking every image..."):
+        with st.spinner(_("Unpacking {name} safely and checking every image...", name=f.name)):
             try:
                 extract, report = prepare_zip(path, cache_root=scr.unpacked)
             except UserDataError as e:
@@ -121,34 +126,38 @@ def split_counts(report) -> dict[str, dict[str, int]]:
 def data_report(spec: str, extract, report) -> int:
     """The report on the data: its warnings (and errors, which stop the page), counts, thumbnails and
     skipped files. Returns the number of training images."""
-    for w in report.warnings:
-        st.warning(w, icon=":material/warning:")
+    for w in report.warnings:  # Msg: str() gives them in the session's language
+        st.warning(str(w), icon=":material/warning:")
     if report.errors:
         for e in report.errors:
-            st.error(e, icon=":material/error:")
+            st.error(str(e), icon=":material/error:")
         st.stop()
     counts = split_counts(report)
     skipped = (extract.skipped if extract else []) + report.skipped
     n_train, n_test = (sum(counts[s].values()) for s in ("train", "test"))
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Images", f"{len(report.samples):,}")
-    c2.metric("Classes", len(report.classes))
-    c3.metric("Train / test", f"{n_train:,} / {n_test:,}",
-              help="From your train/ and test/ folders" if report.layout == "train/test" else
-              "Held out: 20 % of every class (stratified, seed 0), never used for training")
-    c4.metric("Skipped files", len(skipped))
+    c1.metric(_("Images"), num(len(report.samples), ","))
+    c2.metric(_("Classes"), len(report.classes))
+    c3.metric(_("Train / test"), f"{num(n_train, ',')} / {num(n_test, ',')}",
+              help=_("From your train/ and test/ folders") if report.layout == "train/test" else
+              _("Held out: 20 % of every class (stratified, seed 0), never used for training"))
+    c4.metric(_("Skipped files"), len(skipped))
     left, right = st.columns([1, 1])
     with left:
+        # the CSV export of the figure: its headers and split names in the session's language
+        cls_h, split_h, images_h = _("class"), _("split"), _("images")
         show_figure(class_counts_figure(counts), key="counts",
-                    rows=[{"class": c, "split": s, "images": n} for s, per in counts.items() for c, n in per.items()])
+                    rows=[{cls_h: c, split_h: _(SPLITS.get(s, s)), images_h: n} for s, per in counts.items()
+                          for c, n in per.items()])
     with right:
-        st.caption("A few images of every class (as found, before resizing):")
+        st.caption(_("A few images of every class (as found, before resizing):"))
         for cls, row in thumbnails(spec, report):
             st.image(row, caption=[cls] + [""] * (len(row) - 1), width=72)
         if more := more_classes(len(report.classes)):
-            st.caption(more)
+            st.caption(str(more))
     if skipped:
-        with st.expander(skipped_title(len(skipped))):
-            st.dataframe([{"file": s.name, "reason": s.reason} for s in skipped[:500]], hide_index=True,
+        with st.expander(str(skipped_title(len(skipped)))):
+            file_h, reason_h = _("file"), _("reason")
+            st.dataframe([{file_h: s.name, reason_h: str(s.reason)} for s in skipped[:500]], hide_index=True,
                          width="stretch")
     return n_train

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resnet_viz.figures.training import training_curves
+from resnet_viz.i18n import _
 from resnet_viz.lessons.yourdata import run_progress, weights_missing
 from resnet_viz.runs.twins import run_label
 from resnet_viz.training.jobs import set_active, set_runs
@@ -24,7 +25,7 @@ def weights_warning(plan) -> str | None:
     if "DEFAULT" in available_weights(f"resnet{plan.depth}"):
         return None
     w = torchvision_weights(get_info(f"resnet{plan.depth}"))
-    text = weights_missing(plan.depth, w.url, str(torchvision_cached_path(w)))
+    text = str(weights_missing(plan.depth, w.url, str(torchvision_cached_path(w))))
     st.warning(text, icon=":material/cloud_off:")
     return text
 
@@ -41,11 +42,11 @@ def live_panel(plan, tag: str, root) -> None:
         active = set_active(tag, root)
         for r in runs:
             frac, text = run_progress(run_label(r), r.status)
-            st.progress(frac, text=text)
+            st.progress(frac, text=str(text))
         curves = {r.model: r.metrics("epoch") for r in runs}
         if any(curves.values()):
             show_figure(training_curves(curves, (plan.depth,)), key="yd-curves",
-                        rows=[{"model": m, **rec} for m, recs in curves.items() for rec in recs])
+                        rows=[{_("model"): m, **rec} for m, recs in curves.items() for rec in recs])
         if not active and st.session_state.get("yd_was_active"):
             st.session_state["yd_was_active"] = False
             st.rerun(scope="app")  # the job has ended: show the results below
