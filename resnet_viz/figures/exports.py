@@ -153,9 +153,9 @@ def lesson_pack(items: list[PackItem], *, title: str | None = None) -> tuple[byt
                 try:
                     zf.writestr(f"{it.name}.png", figure_png(it.fig))
                 except Exception as e:  # noqa: BLE001 - a failed render leaves the HTML; the README says why
+                    png, error = it.name + ".png", type(e).__name__ + ": " + str(e)
                     # TRANSLATORS: {file} is a file name (a-line.png), {error} the Python error and its message
-                    notes.append(_("{file} could not be rendered ({error}).", file=f"{it.name}.png",
-                                   error=f"{type(e).__name__}: {e}"))
+                    notes.append(_("{file} could not be rendered ({error}).", file=png, error=error))
         made = datetime.datetime.now().isoformat(timespec="seconds")
         readme = [title, "", _("Made {time} by resnet-viz.", time=made),
                   _("Per figure: .html (interactive), .png (image), .csv (the plotted numbers), .json (the settings "
