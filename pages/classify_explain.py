@@ -33,12 +33,12 @@ layer = e2.selectbox(_("Layer (Grad-CAM)"), layers, index=default, key="ce_layer
                      disabled="gradcam" not in method, help=_("Default: the last residual block, as in the paper."))
 top = next(iter(preds.values()))
 cats = models[0].meta.categories or [str(i) for i in range(models[0].meta.num_classes)]
-# the class names (top-5 labels) stay as the model's metadata names them (English)
+# class names are shown translated where the catalogs have them (CIFAR-10's), else as the model names them
 target_choice = e3.selectbox(_("Explain the class"), [PREDICTED] + [t["label"] for t in top] + [ANOTHER],
-                             format_func=lambda o: _(o) if o in (PREDICTED, ANOTHER) else str(o), key="ce_target",
-                             bind="query-params")
+                             format_func=lambda o: _(str(o)), key="ce_target", bind="query-params")
 if target_choice == ANOTHER:
-    target = cats.index(e3.selectbox(_("Class"), cats, key="ce_target_any", bind="query-params"))
+    target = cats.index(e3.selectbox(_("Class"), cats, format_func=lambda o: _(str(o)), key="ce_target_any",
+                                     bind="query-params"))
 elif target_choice == PREDICTED:
     target = None  # each network explains its own top class
 else:  # the index, not the name: names can repeat across case ("cardigan", "Cardigan")

@@ -21,22 +21,25 @@ SKIP_FIELDS = {"spec", "id", "key", "form_id", "icon", "query_param_key", "page"
 
 # Names, codes and units that are the same in every language.
 NAMES = re.compile(
-    r"(?:Res[Nn]et|resnet|Plain|plain|wide_resnet|ResNeXt|resnext|VGG|vgg)[-_ ]?\d+(?:[-_x]\d+[a-z]*)?(?:\s?\(\w+\))?"
+    r"\b[a-z]+\d+-[\w.]+\b|(?:Res[Nn]et|resnet|Plain|plain|wide_resnet|ResNeXt|resnext|VGG|vgg)[-_ ]?\d+(?:[-_x]\d+[a-z]*)?(?:\s?\(\w+\))?"
     r"|Grad-CAM|Integrated Gradients|Guided Backprop|BatchNorm\w*|CIFAR-?10|ImageNet|Tiny ImageNet|MNIST|FLOPs?|GFLOPs?"
     r"|MFLOPs?|PyTorch|torchvision|torch(?:\.hub)?|Streamlit|Babel|captum|Captum|safetensors|SGD|ReLU|conv\d*|CUDA|CPU|GPU"
     r"|He et al\.?|Veit et al\.?|Balduzzi et al\.?|Li et al\.?|Idelbayev|Kaiming|et al\.?|arXiv[:\s]*[\d.]+"
     r"|H\(x\)|F\(x\)|x\b|resnet-viz|ResNet|Resnet|Adam|AMP|ONNX|JPEG|PNG|CSV|HTML|ZIP|zip|URL|GiB|MiB|MB|KiB|s\b|ms\b"
     r"|[A-Z]{2,}\b|\b[a-z]+_[a-z_0-9]+\b|\S+\.(?:py|sh|json|pt|pth|th|csv|png|html|safetensors|zip|toml)\b"
-    r"|https?://\S+|~?/[\w./-]+|`[^`]*`|:material/[a-z_]+:|:[a-z]+-background\[|<[^>]+>|&\w+;")
+    r"|https?://\S+|~?/[\w./-]+|`[^`]*`|:material/[a-z_]+:|:[a-z]+-background\[|<[^>]+>|&\w+;"
+    r"|\*[A-Z][^*]{10,}\*"  # an italic paper title (*Deep Residual Learning for Image Recognition*)
+    r"|%\{[^}]*\}|\blayer\d+(?:\.\d+)*|\b[Oo]ne-[Cc]ycle\b|\b\w+-fast\d+\b|Intersection over Union"
+    r"|(?<![\w.])\.[a-z]{1,12}\b")  # file extensions (.pt, .safetensors)  # plotly fields, layer and run names
 TOKEN = re.compile(r"[A-Za-z][A-Za-z']+")
-# Function words of English sentences that are not words of the other languages (German "was", Italian "come"/"data",
-# Vietnamese "to" are words there, so they are not in the list).
+# Function words of English sentences that are not words of the other languages (German "was", "also", "her", Italian
+# "come", "data", "per", Vietnamese "to" are words there, so they are not in the list; "He" is He et al.).
 ENGLISH = set("""the and of with is are this that from which each for than when where what how you your its has have
 were been these those into only shows here there their between after before without because while less same both
 every layers network networks accuracy error deeper image images click choose select loading waiting please shown
-computed measured weights models classes until about over under again also can cannot could would should will does
+computed measured weights models classes until about under again cannot could would should will does
 doesn don't isn't it's there's one two three first last next other another any some many much most very just like
-such then them they we our us his her he she whose why yet per across along among within against upon
+such then them they we our us whose why yet across along among within against upon
 """.split())
 
 
@@ -122,8 +125,9 @@ def english_left(texts: list[str], english_texts: list[str], extra_names=()) -> 
     left = []
     for t in dict.fromkeys(texts):
         words = _words(t, extra_names)
+        english = [w for w in words if w.lower() in ENGLISH]
         if t in same and len([w for w in words if len(w) > 1]) >= 3:
-            left.append(t)
-        elif any(w.lower() in ENGLISH for w in words):
-            left.append(t)
+            left.append(f"{t}  [the same as in English]")
+        elif english:
+            left.append(f"{t}  [English words: {', '.join(english)}]")
     return left

@@ -33,6 +33,7 @@ from torch import nn
 
 from resnet_viz.env import assets_dir, can_reach, forced_offline, hub_checkpoint_dir
 from resnet_viz.i18n import Msg, PluralMsg, joined
+from resnet_viz.models.names import source_text
 from resnet_viz.models.registry import IMAGENET_MEAN, IMAGENET_STD, ModelInfo, get_info
 
 REFERENCE_URL = "https://github.com/akamaster/pytorch_resnet_cifar10/raw/master/pretrained_models/"
@@ -446,7 +447,7 @@ def load_model(
             if saved.arch != arch:
                 raise WeightsError(Msg("the checkpoint is for {saved}, not {arch}", saved=saved.arch, arch=arch))
             options = {**saved.options, **options}
-            saved.source = saved.source or meta.source
+            saved.source = source_text(saved.source) or meta.source
             meta = saved
         elif "best_prec1" in extra:
             meta.metrics = {**meta.metrics, "best_prec1": extra["best_prec1"]}

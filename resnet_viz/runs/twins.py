@@ -18,7 +18,7 @@ from pathlib import Path
 
 from resnet_viz.env import assets_dir
 from resnet_viz.i18n import N_, Msg
-from resnet_viz.models.names import display_name, split_run_name
+from resnet_viz.models.names import data_text, display_name, split_run_name
 from resnet_viz.runs.store import Run, list_runs, read_json, write_json
 
 TWIN_RE = re.compile(r"^(plain|resnet)(\d+)$")
@@ -41,7 +41,7 @@ def twin_depth(model: str) -> int | None:
 
 def data_label(run: Run) -> str:
     """What a run was trained on, as the student should read it."""
-    return run.provenance.get("data_label") or run.config.get("data", "?")
+    return data_text(run.provenance.get("data_label") or run.config.get("data", "?"))
 
 
 @dataclass
