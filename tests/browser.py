@@ -79,11 +79,12 @@ def running_app(env: dict | None = None, timeout: float = 90.0, address: str = "
             log.close()
 
 
-def wait_ready(page, timeout_ms: int = 60_000) -> None:
+def wait_ready(page, timeout_ms: int = 60_000, home: str = "Home") -> None:
     """Wait until app.py has run (its navigation is shown), the script has finished and no
-    skeleton placeholder is left. (``notRunning`` alone is also true before the first run starts.)"""
+    skeleton placeholder is left. (``notRunning`` alone is also true before the first run starts.) ``home``: the
+    Home page's title in the page's language."""
     # app.py's own navigation (titled pages), not Streamlit's file-name list of a page run on its own
-    page.wait_for_selector("[data-testid='stSidebarNavLink']:has-text('Home')", timeout=timeout_ms)
+    page.wait_for_selector(f"[data-testid='stSidebarNavLink']:has-text('{home}')", timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
     page.wait_for_function("document.querySelectorAll(\"[data-testid='stSkeleton']\").length === 0",
                            timeout=timeout_ms)

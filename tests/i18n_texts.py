@@ -88,10 +88,10 @@ def _figure_texts(spec: str, out: list[str]) -> None:
             out.append(tr["text"])
 
 
-def main_texts(at: AppTest) -> list[str]:
-    """Every text of the main area (see the module's docstring), in page order."""
+def main_texts(at: AppTest, block=None) -> list[str]:
+    """Every text of the main area (or of ``block``, e.g. ``at.sidebar``; see the module's docstring), in page order."""
     out: list[str] = []
-    for node in at.main:
+    for node in (at.main if block is None else block):
         proto = getattr(node, "proto", None)
         kind = getattr(node, "type", "")
         if kind == "plotly_chart" and proto is not None:

@@ -127,6 +127,42 @@ def test_every_page_renders_in_chromium(browser, tmp_path):
         page.close()
 
 
+def test_the_app_speaks_the_browsers_language_and_keeps_it_in_the_url(browser, tmp_path):
+    from resnet_viz.i18n import _, use_language
+
+    def words(lang):
+        with use_language(lang):
+            return {"home": _("Home"), "title": _("resnet-viz: why do skip connections work?"),
+                    "gradient": _("Gradient flow")}
+
+    vi, de = words("vi"), words("de")
+    out = ROOT / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    with running_app({"RESNET_VIZ_CACHE": str(tmp_path / "cache")}) as url:
+        context = browser.new_context(locale="vi-VN", viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url)  # a Vietnamese browser: the app starts in Vietnamese and says so in the address
+        wait_ready(page, 180_000, home=vi["home"])
+        assert page.locator("h1").first.inner_text().strip() == vi["title"]
+        page.wait_for_function("location.search.includes('lang=vi')", timeout=30_000)
+        page.screenshot(path=str(out / "page-home-vi.png"), full_page=True)
+
+        # the picker switches the whole app, the address follows, and the language stays on the next page
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name="Deutsch").click()
+        wait_ready(page, 180_000, home=de["home"])
+        assert page.locator("h1").first.inner_text().strip() == de["title"]
+        page.wait_for_function("location.search.includes('lang=de')", timeout=30_000)
+        page.locator("[data-testid='stSidebarNavLink']", has_text=de["gradient"]).first.click()
+        wait_ready(page, 180_000, home=de["home"])
+        page.wait_for_function("location.pathname.endsWith('/gradient_flow') && location.search.includes('lang=de')",
+                               timeout=60_000)
+        assert page.locator("h1").first.inner_text().strip() == de["gradient"]
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=str(out / "page-gradient_flow-de.png"), full_page=True)
+        context.close()
+
+
 def test_a_classroom_server_keeps_teacher_actions_behind_the_secret(browser, tmp_path):
     """Served on every interface with a teacher secret: a student is refused server folders with the reason; the
     sidebar's login form with the right secret makes the session the teacher (and only that session)."""

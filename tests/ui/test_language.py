@@ -83,6 +83,22 @@ def test_no_english_left_on_the_page(page, query, lang):
     assert len(changed) >= 0.8 * len(sentences), [t for t in sentences if t in set(english)]
 
 
+@pytest.mark.parametrize("lang", OTHER)
+def test_the_sidebar_is_translated_too(lang):
+    def sidebar(code):
+        at = AppTest.from_file(APP, default_timeout=300)
+        at.query_params["lang"] = code
+        at.run()
+        assert not at.exception, at.exception
+        return main_texts(at, at.sidebar)
+
+    english, texts = sidebar("en"), sidebar(lang)
+    # the language names in the picker are each language's own name: not English
+    left = english_left(texts, english, extra_names=tuple(LANGUAGES.values()))
+    assert not left, f"the sidebar in {lang} still shows English:\n" + "\n".join(left)
+    assert len(texts) >= 5
+
+
 def _in(lang: str, msgid: str) -> str:
     from resnet_viz.i18n import _, use_language
 
