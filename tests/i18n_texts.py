@@ -21,7 +21,8 @@ SKIP_FIELDS = {"spec", "id", "key", "form_id", "icon", "query_param_key", "page"
 
 # Names, codes and units that are the same in every language.
 NAMES = re.compile(
-    r"\b[a-z]+\d+-[\w.]+\b|(?:Res[Nn]et|resnet|Plain|plain|wide_resnet|ResNeXt|resnext|VGG|vgg)[-_ ]?\d+(?:[-_x]\d+[a-z]*)?(?:\s?\(\w+\))?"
+    r"\b[a-z]+\d+-[\w.]+\b"  # run names (resnet20-fast12)
+    r"|(?:Res[Nn]et|resnet|Plain|plain|wide_resnet|ResNeXt|resnext|VGG|vgg)[-_ ]?\d+(?:[-_x]\d+[a-z]*)?(?:\s?\(\w+\))?"
     r"|Grad-CAM|Integrated Gradients|Guided Backprop|BatchNorm\w*|CIFAR-?10|ImageNet|Tiny ImageNet|MNIST|FLOPs?|GFLOPs?"
     r"|MFLOPs?|PyTorch|torchvision|torch(?:\.hub)?|Streamlit|Babel|captum|Captum|safetensors|SGD|ReLU|conv\d*|CUDA|CPU|GPU"
     r"|He et al\.?|Veit et al\.?|Balduzzi et al\.?|Li et al\.?|Idelbayev|Kaiming|et al\.?|arXiv[:\s]*[\d.]+"
