@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from resnet_viz.env import repo_root
-from resnet_viz.i18n import N_
+from resnet_viz.i18n import N_, current_language
 from resnet_viz.models.names import run_name
 from resnet_viz.runs.store import Run, pid_alive, read_json, runs_root, validate_name, write_json
 from resnet_viz.training import queue
@@ -234,8 +234,9 @@ def start_probe(key: str, argv: list[str], owner: str = "teacher", label: str | 
                               "message": N_("waiting for a free slot"), "updated": time.time()})
         ticket = queue.enqueue(owner, "probe", label or key, progress=str(progress))
         try:
+            # the CLI's error line (the reason a failed job shows) in the language of the session that started it
             proc = _launch(["-m", "resnet_viz.training.jobs", "probe", str(result), str(progress), ticket.id,
-                            *argv], progress.with_suffix(".log"))
+                            *argv, "--lang", current_language()], progress.with_suffix(".log"))
         except OSError:
             queue.drop(ticket.id)  # no worker: the ticket would hold a place in the queue for nothing
             progress.unlink(missing_ok=True)
