@@ -124,7 +124,7 @@ def _read_source(src: ImageSource, max_bytes: int) -> tuple[bytes, str]:
 def _named(name: str | None, with_name: str, without_name: str, **params) -> Msg:
     """The sentence about the file ``name``, or about "the file" when it has no name (raw bytes): two
     ``N_``-marked templates, the first with a ``{name}`` placeholder."""
-    return Msg.__new__(Msg, with_name, name=name, **params) if name else Msg.__new__(Msg, without_name, **params)
+    return Msg(with_name, name=name, **params) if name else Msg(without_name, **params)
 
 
 def _not_readable(name: str, data: bytes) -> ImageError:

@@ -19,7 +19,6 @@ import errno
 import fcntl
 import hashlib
 import json
-import numbers
 import os
 import re
 import shutil
@@ -45,7 +44,7 @@ from resnet_viz.data.folders import (
 )
 from resnet_viz.data.images import DEFAULT_MAX_BYTES, SUPPORTED_TYPES
 from resnet_viz.env import cache_dir
-from resnet_viz.i18n import Msg, PluralMsg
+from resnet_viz.i18n import Msg, from_data, to_data
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_RATIO", "DEFAULT_MAX_TOTAL_BYTES", "ExtractReport", "prepare_zip",
            "safe_extract", "userdata_root", "zip_dataset"]
@@ -389,31 +388,9 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _encoded(value: Any) -> Any:
-    """``value`` for ``report.json``: its texts (``Msg``) as their templates and parameters, so that a report read
-    back is still shown in the language of whoever looks (``_decoded``)."""
-    if isinstance(value, Msg) and not isinstance(value, PluralMsg):
-        return {"msg": value.message, "params": _encoded(value.params)}
-    if isinstance(value, list | tuple):
-        return [_encoded(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _encoded(v) for k, v in value.items()}
-    if isinstance(value, numbers.Real) and not isinstance(value, int | float):  # numpy numbers
-        return int(value) if isinstance(value, numbers.Integral) else float(value)
-    return value if value is None or isinstance(value, str | int | float) else str(value)
-
-
-def _decoded(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"msg", "params"}:
-        return Msg(value["msg"], **_decoded(value["params"]))
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    return {k: _decoded(v) for k, v in value.items()} if isinstance(value, dict) else value
-
-
 def _read_cached(folder: Path) -> tuple[ExtractReport, FolderReport] | None:
     try:
-        d = _decoded(json.loads((folder / "report.json").read_text()))
+        d = from_data(json.loads((folder / "report.json").read_text()))
         if d.get("version") != _CACHE_VERSION:
             return None
         files = folder / "files"
@@ -475,7 +452,7 @@ def prepare_zip(
             scan = scan_folder(work / "files")
             cached_reports = {"version": _CACHE_VERSION, "zip": zip_path.name,
                               "extract": extract.to_dict(), "scan": scan.to_dict()}
-            (work / "report.json").write_text(json.dumps(_encoded(cached_reports)))
+            (work / "report.json").write_text(json.dumps(to_data(cached_reports)))
             os.rename(work, final)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)

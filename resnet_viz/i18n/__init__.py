@@ -281,6 +281,41 @@ def joined(parts, sep: str = " ") -> Msg:
     return Msg(sep.join("{" + n + "}" for n in names), **names)
 
 
+def to_data(value):
+    """``value`` for a JSON file with its texts still translatable: a ``Msg`` as ``{"msg": template, "params": {...}}``
+    (and ``"plural"``, ``"n"`` for a ``PluralMsg``), through lists and dicts; numbers of other types (NumPy's) as
+    Python numbers; anything else JSON cannot hold as its text. ``from_data`` reads it back."""
+    if isinstance(value, Msg):
+        data = {"msg": value.message, "params": to_data(value.params)}
+        return {**data, "plural": value.plural, "n": value.n} if isinstance(value, PluralMsg) else data
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_data(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if _is_number(value):
+        import numbers
+
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    return str(value)
+
+
+_DATA_KEYS = ({"msg", "params"}, {"msg", "params", "plural", "n"})
+
+
+def from_data(value):
+    """``to_data``'s inverse: the ``Msg`` objects again (drawn in the language of whoever looks), the rest as it is."""
+    if isinstance(value, dict) and set(value) in _DATA_KEYS and isinstance(value["msg"], str):
+        params = from_data(value["params"] or {})
+        if "plural" in value:
+            return PluralMsg(value["msg"], value["plural"], value["n"], **params)
+        return Msg(value["msg"], **params)
+    if isinstance(value, list):
+        return [from_data(v) for v in value]
+    return {k: from_data(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
 def render(value):
     """``value`` for Streamlit: a ``Msg`` (or a list/tuple of them) as text in the current language."""
     if isinstance(value, Msg):
@@ -292,4 +327,4 @@ def render(value):
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "Msg", "N_", "PluralMsg", "_", "current_language", "joined",
            "localize_number_text", "match_language", "ngettext", "num", "plotly_separators", "render",
-           "set_default_language", "set_language_source", "translations", "use_language"]
+           "set_default_language", "set_language_source", "to_data", "from_data", "translations", "use_language"]

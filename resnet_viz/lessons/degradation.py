@@ -8,17 +8,9 @@ once per process, in a background thread).
 
 from __future__ import annotations
 
-from resnet_viz.i18n import Msg, PluralMsg
+from resnet_viz.i18n import Msg, PluralMsg, joined
 from resnet_viz.models.names import display_name
 from resnet_viz.runs.twins import twin_depth
-
-
-def joined(parts: list, sep: str = " ") -> Msg:
-    """Sentences (``Msg`` or text) joined with ``sep``, each drawn in the session's language. The template is made
-    here, not marked: it is not a message of the catalogs (gettext gives it back as it is)."""
-    template = sep.join(f"{{p{i}}}" for i in range(len(parts)))
-    params = {f"p{i}": p for i, p in enumerate(parts)}
-    return Msg(template, **params)
 
 
 def describe_degradation(finals: dict[str, dict], shallow: int, deep: int, epoch: int | None = None) -> Msg:

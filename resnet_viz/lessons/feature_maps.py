@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from resnet_viz.i18n import Msg
+from resnet_viz.i18n import Msg, joined
 from resnet_viz.models.names import display_name
-
-
-def joined(parts: list, sep: str = " ") -> Msg:
-    """Sentences (``Msg`` or text) joined with ``sep``, each drawn in the session's language. The template is made
-    here, not marked: it is not a message of the catalogs (gettext gives it back as it is)."""
-    keys = ["p" + str(i) for i in range(len(parts))]  # no f-string: the extractor would warn about it
-    template = sep.join("{" + k + "}" for k in keys)
-    params = dict(zip(keys, parts))
-    return Msg(template, **params)
 
 
 def describe_layer(layer: str, acts: dict[str, np.ndarray], means: dict[str, np.ndarray], input_px: int) -> Msg:

@@ -10,18 +10,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from resnet_viz.i18n import Msg, PluralMsg, num
+from resnet_viz.i18n import Msg, PluralMsg, joined, num
 
 if TYPE_CHECKING:  # the sentences need no torch: a page can import them before any model is loaded
     from resnet_viz.probes.gradients import GradientFlow
 
-
-def joined(parts: list, sep: str = " ") -> Msg:
-    """Sentences (``Msg`` or text) joined with ``sep``, each drawn in the session's language. The template is made
-    here, not marked: it is not a message of the catalogs (gettext gives it back as it is)."""
-    template = sep.join(f"{{p{i}}}" for i in range(len(parts)))
-    params = {f"p{i}": p for i, p in enumerate(parts)}
-    return Msg(template, **params)
 
 
 def _number(x: float, spec: str) -> Msg:

@@ -23,7 +23,6 @@ import fcntl
 import heapq
 import json
 import logging
-import numbers
 import os
 import secrets
 import signal
@@ -33,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from resnet_viz.i18n import N_, Msg, PluralMsg, _
+from resnet_viz.i18n import N_, Msg, _, from_data, to_data
 from resnet_viz.runs.store import Run, pid_alive, read_json, read_jsonl, runs_root, write_json
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ class Ticket:
     work: float | None = None
     runs: list[str] = field(default_factory=list)
     progress: str | None = None
-    label_msg: dict | None = None  # the template of a ``Msg`` label (``msg_data``), for other languages
+    label_msg: dict | None = None  # the template of a ``Msg`` label (``to_data``), for other languages
 
     @property
     def path(self) -> Path:
@@ -99,7 +98,7 @@ class Ticket:
 
     def label_text(self) -> str:
         """``label`` in the current language (what the queue panel shows)."""
-        return str(msg_value(self.label_msg)) if self.label_msg else self.label
+        return str(from_data(self.label_msg)) if self.label_msg else self.label
 
     def save(self) -> None:
         write_json(self.path, asdict(self))
@@ -166,7 +165,7 @@ def enqueue(owner: str, kind: str, label: str, *, one_per_owner: bool = False, w
                                    "a time. Wait for it to finish, or stop it, then start this one.",
                                    label=mine[0].label_text()))
         t = Ticket(owner=owner, kind=kind, label=str.__str__(label), work=work, runs=list(runs or []),
-                   progress=progress, label_msg=msg_data(label) if isinstance(label, Msg) else None)
+                   progress=progress, label_msg=to_data(label) if isinstance(label, Msg) else None)
         t.save()
         return t
 
@@ -328,40 +327,10 @@ def cancel(ticket_id: str, requester: str, *, teacher: bool = False) -> Ticket:
 # ----------------------------------------------------------------------------- texts in job files
 
 
-def msg_data(value):
-    """A text for a JSON file: a ``Msg`` as ``{"msg": template, "params": {...}}`` (with ``plural`` and ``n`` for a
-    ``PluralMsg``; parameters that are ``Msg`` themselves the same way), anything else as it is."""
-    if not isinstance(value, Msg):
-        return value
-    data = {"msg": value.message, "params": {k: _json_param(v) for k, v in value.params.items()}}
-    return {**data, "plural": value.plural, "n": value.n} if isinstance(value, PluralMsg) else data
-
-
-def _json_param(value):
-    """A ``Msg`` parameter as JSON can hold it: numbers and text as they are, anything else as its text."""
-    if isinstance(value, Msg):
-        return msg_data(value)
-    if isinstance(value, bool | str) or value is None:
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    return float(value) if isinstance(value, numbers.Real) else str(value)
-
-
-def msg_value(data):
-    """``msg_data``'s inverse: the ``Msg`` again (translated where it is drawn), anything else as it is."""
-    if not (isinstance(data, dict) and isinstance(data.get("msg"), str)):
-        return data
-    params = {k: msg_value(v) for k, v in (data.get("params") or {}).items()}
-    if "plural" in data:
-        return PluralMsg(data["msg"], data["plural"], data["n"], **params)
-    return Msg(data["msg"], **params)
-
-
 def msg_fields(key: str, text) -> dict:
-    """``{key: the English text}`` for a job file, and ``{key}_msg`` (``msg_data``) when ``text`` is a ``Msg``."""
+    """``{key: the English text}`` for a job file, and ``{key}_msg`` (``to_data``) when ``text`` is a ``Msg``."""
     if isinstance(text, Msg):
-        return {key: str.__str__(text), f"{key}_msg": msg_data(text)}
+        return {key: str.__str__(text), f"{key}_msg": to_data(text)}
     return {key: text}
 
 
@@ -371,6 +340,6 @@ def job_msg(d: dict, key: str = "message") -> Msg | None:
     (fixed texts such as "waiting for a free training slot" are in the catalogs); None when there is none."""
     data = d.get(f"{key}_msg")
     if isinstance(data, dict):
-        return msg_value(data)
+        return from_data(data)
     text = d.get(key)
     return Msg(str(text)) if text else None

@@ -151,3 +151,19 @@ def test_the_cli_stays_english_and_takes_lang():
     r = subprocess.run([sys.executable, "-m", "resnet_viz", "models", "--lang", "xx"], capture_output=True, text=True,
                        cwd=ROOT)
     assert r.returncode == 2 and "invalid choice: 'xx'" in r.stderr
+
+
+def test_texts_written_to_json_files_come_back_translatable():
+    import numpy as np
+
+    from resnet_viz.i18n import from_data, to_data
+
+    value = {"why": [Msg("{what} at {p:.1%}", what=Msg("the plain net"), p=np.float32(0.25)),
+                     PluralMsg("{n} epoch", "{n} epochs", 3)], "n": np.int64(7), "plain": "text", "none": None}
+    data = json.loads(json.dumps(to_data(value)))
+    assert data["n"] == 7 and data["plain"] == "text"
+    back = from_data(data)
+    why, epochs = back["why"]
+    assert type(why) is Msg and why == "the plain net at 25.0%" and type(why.params["what"]) is Msg
+    assert type(epochs) is PluralMsg and epochs == "3 epochs"
+    assert from_data({"msg": 1, "params": {}}) == {"msg": 1, "params": {}}  # not a text: left as it is
