@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, skip_color, tight_margin
-from resnet_viz.i18n import _, plotly_separators
+from resnet_viz.i18n import _
 
 if TYPE_CHECKING:  # torch is imported where it is used: the app's sidebar (every page) needs no torch
     from torch import nn
@@ -31,7 +31,7 @@ def params_vs_depth(rows: list[dict], *, family: str = "cifar") -> go.Figure:
         ))
     fig.update_layout(
         xaxis_title=_("depth (weight layers on the main path)"), yaxis_title=_("parameters"),
-        font=FONT, legend=h_legend(1.12), margin=tight_margin(), height=380, separators=plotly_separators(),
+        font=FONT, legend=h_legend(1.12), margin=tight_margin(), height=380,
     )
     fig.update_xaxes(type="log") if family == "cifar" else None
     fig.update_yaxes(type="log")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, skip_color, tight_margin, twin_color
-from resnet_viz.i18n import _, plotly_separators
+from resnet_viz.i18n import _
 from resnet_viz.models.names import display_name
 
 
@@ -28,7 +28,7 @@ def layer_gradients(flows: dict) -> go.Figure:
         ))
     fig.update_layout(xaxis_title=_("layer (forward order: input on the left, output on the right)"),
                       yaxis_title=_("weight-gradient norm ||dL/dW|| (log)"), font=FONT, height=430,
-                      legend=h_legend(1.1), margin=tight_margin(), separators=plotly_separators())
+                      legend=h_legend(1.1), margin=tight_margin())
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
@@ -44,8 +44,7 @@ def block_gradients(flows: dict) -> go.Figure:
             + "<extra>" + display_name(name) + "</extra>",
         ))
     fig.update_layout(xaxis_title=_("block (forward order)"), yaxis_title=_("||dL / d(block output)|| (log)"),
-                      font=FONT, height=360, legend=h_legend(1.12), margin=tight_margin(),
-                      separators=plotly_separators())
+                      font=FONT, height=360, legend=h_legend(1.12), margin=tight_margin())
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(tickangle=-60, tickfont=dict(size=10))
     return fig
@@ -54,7 +53,7 @@ def block_gradients(flows: dict) -> go.Figure:
 def twins_vs_depth(rows: list[dict], key: str, lo: str, hi: str, hover: str) -> go.Figure:
     """One value per depth for the plain and the ResNet twins (``key``), with ``lo``-``hi`` bars (over seeds).
     ``hover`` is the value's line of the hover text (a plotly template such as ``"first/last = %{y:.3g}"``)."""
-    fig = go.Figure(layout=dict(separators=plotly_separators()))
+    fig = go.Figure()
     # TRANSLATORS: legend name of the networks without skip connections ("plain" nets), next to "ResNet"
     for skip, label in ((False, _("plain")), (True, "ResNet")):
         pts = sorted((r for r in rows if r["skip"] == skip), key=lambda r: r["depth"])
@@ -104,5 +103,5 @@ def gradient_heatmaps(trajs: dict) -> go.Figure:
         ), row=1, col=i)
         fig.update_xaxes(title_text=_("training step"), row=1, col=i)
     fig.update_yaxes(title_text=_("layer (0 = input side)"), row=1, col=1)
-    fig.update_layout(font=FONT, height=430, margin=tight_margin(), separators=plotly_separators())
+    fig.update_layout(font=FONT, height=430, margin=tight_margin())
     return fig

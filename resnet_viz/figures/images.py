@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, tight_margin, twin_color
-from resnet_viz.i18n import _, num, plotly_separators
+from resnet_viz.i18n import _, num
 from resnet_viz.models.names import display_name
 
 
@@ -32,7 +32,7 @@ def _tiled(tiles: list[tuple[int, int, object, str, str, dict]], *, rows: int, c
                                  colorscale="Viridis", **opts))
         labels.append(dict(x=left + 0.5, y=top, text=label, showarrow=False, yanchor="bottom", font=dict(size=12)))
     return go.Figure(traces, layout=dict(
-        annotations=labels, plot_bgcolor="white", font=dict(size=12), separators=plotly_separators(), **layout,
+        annotations=labels, plot_bgcolor="white", font=dict(size=12), **layout,
         xaxis=dict(visible=False, range=[0, cols + (cols - 1) * gap_x], constrain="domain", constraintoward=toward[0]),
         yaxis=dict(visible=False, range=[rows * (1 + gap_y), 0], scaleanchor="x", constrain="domain",
                    constraintoward=toward[1])))
@@ -80,8 +80,7 @@ def overlay(image, heat, *, opacity: float = 0.5, title: str = "") -> go.Figure:
                              hovertemplate="x %{x}, y %{y}<br>%{z:.3f}<extra></extra>"))
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x")
-    fig.update_layout(title=title, height=420, margin=dict(l=5, r=5, t=40, b=5), font=FONT,
-                      separators=plotly_separators())
+    fig.update_layout(title=title, height=420, margin=dict(l=5, r=5, t=40, b=5), font=FONT)
     return fig
 
 
@@ -97,7 +96,7 @@ def anatomy_lines(records: dict[str, list], key: str, *, ytitle: str, log: bool 
         fig.add_hline(y=1, line=dict(color="#555", dash="dot"), annotation_text="||F(x)|| = ||x||",
                       annotation_position="top right")
     fig.update_layout(xaxis_title=_("block (big markers: downsampling)"), yaxis_title=ytitle, font=FONT, height=380,
-                      legend=h_legend(1.12), margin=tight_margin(), separators=plotly_separators())
+                      legend=h_legend(1.12), margin=tight_margin())
     if log:
         fig.update_yaxes(type="log")
     fig.update_xaxes(tickangle=-45)
@@ -119,5 +118,5 @@ def top_classes(preds: dict[str, list[dict]]) -> go.Figure:
                              text=[f"{num(100 * t['prob'], '.1f')} %" for t in top], textposition="auto",
                              hovertemplate="%{y}: %{x:.2f} %<extra>" + display_name(n) + "</extra>"), row=1, col=i)
         fig.update_xaxes(range=[0, 100], title_text=_("probability (%)"), row=1, col=i)
-    fig.update_layout(height=300, margin=tight_margin(), font=FONT, separators=plotly_separators())
+    fig.update_layout(height=300, margin=tight_margin(), font=FONT)
     return fig

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, PLAIN_COLOR, RESNET_COLOR, h_legend, tight_margin
-from resnet_viz.i18n import _, plotly_separators
+from resnet_viz.i18n import _
 from resnet_viz.models.names import display_name
 
 
@@ -52,7 +52,7 @@ def training_curves(curves: dict[str, list[dict]], depths: tuple[int, int]) -> g
         fig.update_xaxes(title_text=_("iterations"), row=1, col=col)
     fig.update_yaxes(title_text=_("error (%)"), row=1, col=1)
     fig.update_layout(font=FONT, height=460, margin=tight_margin(),
-                      legend=h_legend(-0.18), separators=plotly_separators())
+                      legend=h_legend(-0.18))
     return fig
 
 
@@ -83,6 +83,5 @@ def responses_figure(responses: dict[str, list[dict]]) -> go.Figure:
     fig.update_xaxes(title_text=_("layer index (original)"), row=1, col=1)
     fig.update_xaxes(title_text=_("layer index (sorted)"), row=1, col=2)
     fig.update_yaxes(title_text=_("std of the response"), row=1, col=1)
-    fig.update_layout(font=FONT, height=420, margin=tight_margin(), legend=h_legend(1.15),
-                      separators=plotly_separators())
+    fig.update_layout(font=FONT, height=420, margin=tight_margin(), legend=h_legend(1.15))
     return fig

@@ -9,14 +9,14 @@ import plotly.graph_objects as go
 
 from resnet_viz.figures.gradients import twins_vs_depth
 from resnet_viz.figures.style import FONT, h_legend, tight_margin, twin_color
-from resnet_viz.i18n import _, plotly_separators
+from resnet_viz.i18n import _
 from resnet_viz.models.names import display_name
 
 
 def lesion_blocks(results: dict, *, chance: float = 90.0) -> go.Figure:
     """Test error with each block removed (Veit et al. 2016 Figure 3): one line per net, its intact error
     as a dotted line, downsampling blocks marked, blocks that cannot be removed left as gaps."""
-    fig = go.Figure(layout=dict(separators=plotly_separators()))
+    fig = go.Figure()
     for name, res in results.items():
         color = twin_color(name)
         blocks = res.blocks
@@ -51,7 +51,7 @@ def lesion_blocks(results: dict, *, chance: float = 90.0) -> go.Figure:
 
 def lesion_curve(results: dict, key: str, *, xtitle: str, chance: float = 90.0) -> go.Figure:
     """Mean test error (min-max bars over random draws) against k removed blocks or swapped pairs."""
-    fig = go.Figure(layout=dict(separators=plotly_separators()))
+    fig = go.Figure()
     field = "random" if key == "k" else "reorder"
     if key == "k":
         # TRANSLATORS: hover text; k is the number of blocks removed at random
@@ -97,7 +97,7 @@ def line_gradient_curves(lines: dict) -> go.Figure:
         fig.update_yaxes(title_text="df/dt", row=i, col=1, exponentformat="power")
     fig.update_xaxes(title_text=_("position on the line t (0 = first image, 1 = second)"), row=len(names), col=1)
     fig.update_layout(font=FONT, height=200 + 170 * len(names), showlegend=False,
-                      margin=tight_margin(), separators=plotly_separators())
+                      margin=tight_margin())
     return fig
 
 
@@ -123,7 +123,7 @@ def autocorrelation(lines: dict, rows: list[dict] | None = None) -> go.Figure:
                   annotation_position="top right")
     fig.update_layout(xaxis_title=_("lag (steps along the line)"), yaxis_title=_("gradient correlation"), font=FONT,
                       height=380, legend=h_legend(1.15), margin=tight_margin(50),
-                      yaxis=dict(range=[-0.2, 1.02]), separators=plotly_separators())
+                      yaxis=dict(range=[-0.2, 1.02]))
     fig.update_xaxes(type="log")
     return fig
 
@@ -133,7 +133,7 @@ def shattering_vs_depth(rows: list[dict]) -> go.Figure:
     fig = twins_vs_depth(rows, "lag1", "lag1_min", "lag1_max", _("neighbour correlation {corr}", corr="%{y:.3f}"))
     fig.update_layout(xaxis_title=_("depth (layers)"), yaxis_title=_("correlation of neighbouring gradients"),
                       font=FONT, height=360, legend=h_legend(1.12), yaxis=dict(range=[-0.1, 1.05]),
-                      margin=tight_margin(), separators=plotly_separators())
+                      margin=tight_margin())
     return fig
 
 
@@ -155,7 +155,7 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
                                      + "<extra>" + display_name(name) + "</extra>"))
         fig.update_layout(xaxis_title=_("step a along the filter-normalised direction (0 = trained weights)"),
                           yaxis_title=_("training loss (log)"), font=FONT, height=420,
-                          legend=h_legend(1.1), margin=tight_margin(), separators=plotly_separators())
+                          legend=h_legend(1.1), margin=tight_margin())
         fig.update_yaxes(type="log")
         return fig
     zs = {n: np.log10(np.clip(np.asarray(r.loss_array(), dtype=float), 1e-6, None)) for n, r in results.items()}
@@ -184,8 +184,7 @@ def landscape_figure(results: dict, *, view: str = "contour") -> go.Figure:
             fig.update_xaxes(title_text=_("direction 1 (a)"), row=1, col=i)
             fig.update_yaxes(title_text=_("direction 2 (b)") if i == 1 else None, row=1, col=i, scaleanchor=f"x{i}"
                              if i > 1 else "x")
-    fig.update_layout(font=FONT, height=520 if surface else 460, margin=tight_margin(50),
-                      separators=plotly_separators())
+    fig.update_layout(font=FONT, height=520 if surface else 460, margin=tight_margin(50))
     if surface:
         for i in range(1, len(names) + 1):
             fig.layout[f"scene{'' if i == 1 else i}"].update(zaxis_title=_("log10 loss"), xaxis_title="a",

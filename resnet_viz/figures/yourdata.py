@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from resnet_viz.figures.style import FONT, h_legend, tight_margin, twin_color
-from resnet_viz.i18n import N_, _, plotly_separators
+from resnet_viz.i18n import N_, _
 from resnet_viz.models.names import display_name
 
 if TYPE_CHECKING:
@@ -44,8 +44,7 @@ def confusion_figure(matrices: dict[str, np.ndarray], classes: list[str]) -> go.
         fig.update_yaxes(title_text=_("true class") if c == 1 else None, autorange="reversed", row=1, col=c)
     for ann, n in zip(fig.layout.annotations, names):
         ann.font = dict(color=twin_color(n), size=16)
-    fig.update_layout(font=FONT, height=max(360, 60 + 34 * len(classes)), margin=tight_margin(),
-                      separators=plotly_separators())
+    fig.update_layout(font=FONT, height=max(360, 60 + 34 * len(classes)), margin=tight_margin())
     return fig
 
 
@@ -60,7 +59,7 @@ def class_accuracy_figure(accuracies: dict[str, dict[str, float | None]]) -> go.
                              hovertemplate=_("{cls}: {pct} % correct", cls="%{x}", pct="%{y:.1f}")
                              + "<extra>" + display_name(n) + "</extra>"))
     fig.update_layout(barmode="group", font=FONT, height=380, yaxis=dict(title=_("held-out accuracy (%)"),
-                      range=[0, 100]), margin=tight_margin(20), legend=h_legend(1.1), separators=plotly_separators())
+                      range=[0, 100]), margin=tight_margin(20), legend=h_legend(1.1))
     return fig
 
 
@@ -74,5 +73,5 @@ def class_counts_figure(counts: dict[str, dict[str, int]]) -> go.Figure:
         fig.add_trace(go.Bar(x=list(per_class), y=list(per_class.values()), name=_(SPLITS.get(split, split)),
                              marker_color=colours.get(split, "#777777"), hovertemplate=hover + "<extra></extra>"))
     fig.update_layout(barmode="stack", font=FONT, height=300, yaxis=dict(title=_("images")),
-                      margin=tight_margin(20), legend=h_legend(1.15), separators=plotly_separators())
+                      margin=tight_margin(20), legend=h_legend(1.15))
     return fig

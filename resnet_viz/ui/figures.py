@@ -55,16 +55,11 @@ def in_language(build):
 
 
 def localized(fig):
-    """``fig`` with the session language's decimal and group separators on its ticks and hover numbers (a copy,
-    when the figure module did not set them already)."""
-    lang = current_language()
-    seps = plotly_separators(lang)
-    if (lang == DEFAULT_LANGUAGE and fig.layout.separators is None) or fig.layout.separators == seps:
-        return fig
-    import plotly.graph_objects as go
-
-    fig = go.Figure(fig)
-    fig.update_layout(separators=seps)
+    """``fig`` with the session language's decimal and group separators on its ticks and hover numbers: the one
+    place they are set (the figure modules leave them out). Every figure is this session's own object (built in
+    this run, or a copy from ``st.cache_data``), so it is changed in place."""
+    if current_language() != DEFAULT_LANGUAGE or fig.layout.separators is not None:
+        fig.update_layout(separators=plotly_separators())
     return fig
 
 

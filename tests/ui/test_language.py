@@ -5,6 +5,8 @@ Each page is drawn once in English and once in each other language (the real cat
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -74,6 +76,11 @@ def test_no_english_left_on_the_page(page, query, lang):
     at = draw(page, query, lang)
     texts = main_texts(at)
     assert texts, "the page shows no text"
+    from resnet_viz.i18n import plotly_separators
+
+    # every figure's ticks and hover numbers use the language's separators (set once, in ui.figures.show_figure)
+    for chart in at.get("plotly_chart"):
+        assert json.loads(chart.proto.spec)["layout"].get("separators") == plotly_separators(lang)
     left = english_left(texts, english)
     assert not left, f"{page} in {lang} still shows English:\n" + "\n".join(left[:20])
     # the page is really in the language: most of its sentences (two words or more once names are taken out)
